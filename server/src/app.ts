@@ -1,0 +1,178 @@
+import crypto from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { createAuthenticator } from './auth/authenticate.ts';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { deliverLicense, recordIssue } from './delivery/deliver-license.ts';
+import { AppError, type ErrorCode } from './errors.ts';
+import type { KeyStore } from './keys/key-store.ts';
+import { LicenseService } from './licenses/license-service.ts';
+import type { Mailer } from './mail/mailer.ts';
+import { Metrics } from './ops/metrics.ts';
+import { JobRunner } from './queue/job-runner.ts';
+import { healthRoutes } from './routes/health.ts';
+import { licenseRoutes } from './routes/licenses.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { wellKnownRoutes } from './routes/well-known.ts';
+import type { SqlStore } from './store/sql-store.ts';
+import type { Tracker } from './tracker/tracker.ts';
+
+/** Every side effect the service has, each behind a small interface with a real adapter. */
+export interface Deps {
+  store: SqlStore;
+  mailer: Mailer;
+  tracker: Tracker;
+  keys: KeyStore;
+  clock: Clock;
+  /** A pino logger; when absent the app makes one at `config.logLevel`. */
+  logger?: FastifyBaseLogger;
+}
+
+/** Config whose secrets have been resolved (from the environment or `DATA_DIR`). */
+export type AppConfig = Config & { appSecret: string; lookupToken: string };
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * The one composition root: wires config and dependencies into a Fastify app. Never listens and
+ * never reads the environment. The delivery worker starts when the app is ready and stops (after
+ * finishing its in-flight jobs) when it closes.
+ */
+export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger
+      ? { loggerInstance: deps.logger }
+      : {
+          logger: {
+            level: config.logLevel,
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          },
+        }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => crypto.randomUUID(),
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+  const log = app.log;
+
+  const metrics = new Metrics(() => deps.store.queueDepth());
+  const syncDeps = { store: deps.store, tracker: deps.tracker, clock: deps.clock, log };
+  const runner = new JobRunner(
+    deps.store,
+    deps.clock,
+    {
+      deliver: (attempt) =>
+        deliverLicense(
+          {
+            ...syncDeps,
+            mailer: deps.mailer,
+            metrics,
+            mailFrom: config.mailFrom,
+            licenseDays: config.licenseDays,
+            plan: config.plan,
+          },
+          attempt,
+        ),
+      sync_issue: (attempt) => recordIssue(syncDeps, attempt),
+      notify: async () => ({ outcome: 'done' }),
+    },
+    { concurrency: 16, pollIntervalMs: config.pollIntervalMs, leaseMs: 5 * 60_000, retry: config.retry },
+    log,
+  );
+  const licenses = new LicenseService(
+    { store: deps.store, tracker: deps.tracker, keys: deps.keys, clock: deps.clock, runner, metrics, log },
+    {
+      issuer: config.publicUrl,
+      days: config.licenseDays,
+      plan: config.plan,
+      licensee: config.licensee,
+      mintWaitMs: config.mintWaitMs,
+    },
+  );
+  const requireCaller = createAuthenticator({
+    appSecret: config.appSecret,
+    lookupToken: config.lookupToken,
+    clock: deps.clock,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) return reply.code(error.status).send(error.toBody());
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send(new AppError('internal_error').toBody());
+    }
+    const known = new AppError(codeForClientError(error, status));
+    return reply.code(status).send({ error: { code: known.code, message: known.message } });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(new AppError('not_found').toBody()));
+
+  await app.register(licenseRoutes, { licenses, maxUserCount: config.maxUserCount, requireCaller });
+  await app.register(wellKnownRoutes, { keys: deps.keys });
+  await app.register(metricsRoutes, { metrics });
+  await app.register(healthRoutes, {
+    checks: {
+      database: () => deps.store.ping(),
+      signingKey: async () => {
+        deps.keys.current();
+      },
+      mail: cached(() => deps.mailer.check(), 10_000),
+    },
+  });
+
+  app.addHook('onReady', async () => {
+    const released = await deps.store.releaseAbandonedJobs();
+    if (released > 0) log.info({ released }, 'resuming jobs left unfinished by the previous run');
+    runner.start();
+  });
+  app.addHook('onClose', async () => {
+    await runner.stop();
+  });
+  return app;
+}
+
+function codeForClientError(error: FastifyError, status: number): ErrorCode {
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  if (status === 404) return 'not_found';
+  if (status === 405) return 'method_not_allowed';
+  if (status === 429) return 'rate_limited';
+  if (status === 401) return 'unauthorized';
+  if (
+    error.code === 'FST_ERR_CTP_INVALID_JSON' ||
+    error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    error instanceof SyntaxError
+  ) {
+    return 'invalid_json';
+  }
+  return 'bad_request';
+}
+
+/** Remembers a check's outcome for a while, so probes do not open an SMTP connection each time. */
+function cached(check: () => Promise<void>, ttlMs: number): () => Promise<void> {
+  let last: { at: number; result: Promise<void> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at > ttlMs) {
+      const result = check();
+      result.catch(() => {
+        last = undefined;
+      });
+      last = { at: now, result };
+    }
+    return last.result;
+  };
+}

@@ -1,0 +1,100 @@
+import crypto from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors, jwtVerify } from 'jose';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+
+export type CallerKind = 'app' | 'lookup';
+
+export interface Caller {
+  kind: CallerKind;
+  /** Who acts, for the audit trail: the token's subject for the app, `lookup` for the token. */
+  name: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/** Longest lifetime (`exp` − `iat`) an app token may claim, and the clock skew we forgive. */
+export const MAX_APP_TOKEN_LIFETIME_S = 3600;
+export const CLOCK_TOLERANCE_S = 30;
+
+export interface AuthOptions {
+  appSecret: string;
+  lookupToken: string;
+  clock: Clock;
+  /** Extra ways to be a lookup caller (the lookup page's session cookie). */
+  lookupSession?: (request: FastifyRequest) => Caller | undefined;
+}
+
+/**
+ * Verifies an app token as the Zendesk proxy makes it: HS256 with the shared secret, `iat` and
+ * `exp` present, at most an hour long, not from the future. Throws on anything else.
+ */
+export async function verifyAppToken(token: string, secret: Uint8Array, now: Date): Promise<Caller> {
+  const { payload } = await jwtVerify(token, secret, {
+    algorithms: ['HS256'],
+    clockTolerance: CLOCK_TOLERANCE_S,
+    currentDate: now,
+    requiredClaims: ['iat', 'exp'],
+  });
+  const iat = payload.iat as number;
+  const exp = payload.exp as number;
+  if (exp - iat > MAX_APP_TOKEN_LIFETIME_S)
+    throw new errors.JWTClaimValidationFailed('token lives longer than one hour', payload, 'exp');
+  if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_S)
+    throw new errors.JWTClaimValidationFailed('token issued in the future', payload, 'iat');
+  const subject = typeof payload.sub === 'string' && payload.sub.length <= 200 ? payload.sub : 'zendesk-app';
+  return { kind: 'app', name: subject };
+}
+
+/** Constant-time comparison that does not leak the secret's length either. */
+export function secretsEqual(candidate: string, secret: string): boolean {
+  const a = crypto.createHash('sha256').update(candidate).digest();
+  const b = crypto.createHash('sha256').update(secret).digest();
+  return crypto.timingSafeEqual(a, b);
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Builds `onRequest` hooks that admit only the given kinds of caller, before any body is read. */
+export function createAuthenticator(options: AuthOptions) {
+  const appSecret = new TextEncoder().encode(options.appSecret);
+  return function requireCaller(...allowed: CallerKind[]) {
+    return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+      const token = bearerToken(request);
+      if (token !== undefined) {
+        if (allowed.includes('lookup') && secretsEqual(token, options.lookupToken)) {
+          request.caller = { kind: 'lookup', name: 'lookup-token' };
+          return;
+        }
+        if (allowed.includes('app')) {
+          try {
+            request.caller = await verifyAppToken(token, appSecret, options.clock.now());
+            return;
+          } catch (error) {
+            request.log.info(
+              { reason: error instanceof errors.JOSEError ? error.code : 'invalid' },
+              'app token refused',
+            );
+          }
+        }
+      } else if (allowed.includes('lookup') && options.lookupSession) {
+        const caller = options.lookupSession(request);
+        if (caller) {
+          request.caller = caller;
+          return;
+        }
+      }
+      throw new AppError('unauthorized');
+    };
+  };
+}

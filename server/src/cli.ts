@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import type { JSONWebKeySet } from 'jose';
+import { ConfigError, loadConfig } from './config.ts';
+import { FileKeyStore } from './keys/key-store.ts';
+import { verifyLicense } from './licenses/verify-license.ts';
+import { closeOnSignals, StartupError, startService } from './main.ts';
+
+const USAGE = `Usage: mintdesk <command>
+
+Commands:
+  serve                                   start the service (configured by environment variables)
+  verify <file or -> [--jwks <url|path>]  verify a license offline; exit 0 valid, 1 invalid or expired, 2 usage error
+                                          (without --jwks: the public keys in DATA_DIR)
+  keys rotate                             add a new signing key and make it current; old public keys stay published
+`;
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+  now: () => Date;
+}
+
+const processIo: CliIo = {
+  env: process.env,
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  now: () => new Date(),
+};
+
+class UsageError extends Error {}
+
+/** Runs one CLI command and returns its exit code (the server keeps running after `serve`). */
+export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case undefined:
+      case 'serve':
+        return await serve(io);
+      case 'verify':
+        return await verify(rest, io);
+      case 'keys':
+        return await keys(rest, io);
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(USAGE);
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`mintdesk: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof StartupError) {
+      io.stderr(`mintdesk: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function serve(io: CliIo): Promise<number> {
+  const service = await startService(loadConfig(io.env), (line) => io.stdout(`${line}\n`));
+  closeOnSignals(service);
+  return 0;
+}
+
+async function verify(args: string[], io: CliIo): Promise<number> {
+  let source: string | undefined;
+  let jwksSource: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--jwks') {
+      jwksSource = args[++i];
+      if (jwksSource === undefined) throw new UsageError('--jwks needs a URL or a path');
+    } else if (arg.startsWith('--jwks=')) {
+      jwksSource = arg.slice('--jwks='.length);
+    } else if (arg.startsWith('--')) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else if (source === undefined) {
+      source = arg;
+    } else {
+      throw new UsageError('verify takes one license file (or - for standard input)');
+    }
+  }
+  if (source === undefined) throw new UsageError('verify needs a license file, or - to read standard input');
+  const token = await readLicense(source, io);
+  const jwks = await loadJwks(jwksSource, io);
+  const result = await verifyLicense(token, jwks, io.now());
+  if (result.valid) {
+    io.stdout(`${JSON.stringify(result.claims, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout(`invalid license: ${result.reason}\n`);
+  return 1;
+}
+
+async function readLicense(source: string, io: CliIo): Promise<string> {
+  let text: string;
+  if (source === '-') {
+    text = await io.readStdin();
+  } else {
+    try {
+      text = fs.readFileSync(source, 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  }
+  const token = text.trim();
+  if (token === '') throw new UsageError(`${source === '-' ? 'standard input' : source} is empty`);
+  return token;
+}
+
+async function loadJwks(source: string | undefined, io: CliIo): Promise<JSONWebKeySet> {
+  let text: string;
+  if (source === undefined) {
+    const { dataDir } = loadConfig(io.env);
+    const file = FileKeyStore.keyFileIn(dataDir);
+    if (!fs.existsSync(file)) throw new UsageError(`no --jwks given and no signing keys at ${file}`);
+    return (await FileKeyStore.open(dataDir)).jwks();
+  }
+  if (/^https?:\/\//i.test(source)) {
+    try {
+      const response = await fetch(source, { signal: AbortSignal.timeout(10_000) });
+      if (!response.ok) throw new UsageError(`JWKS at ${source} answered HTTP ${response.status}`);
+      text = await response.text();
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`cannot fetch the JWKS at ${source}: ${(error as Error).message}`);
+    }
+  } else {
+    try {
+      text = fs.readFileSync(source, 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `cannot read the JWKS ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  }
+  try {
+    const parsed = JSON.parse(text) as JSONWebKeySet;
+    if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
+    return parsed;
+  } catch (error) {
+    throw new UsageError(`${source} is not a JWKS: ${(error as Error).message}`);
+  }
+}
+
+async function keys(args: string[], io: CliIo): Promise<number> {
+  if (args[0] !== 'rotate' || args.length !== 1) throw new UsageError('the keys command has one subcommand: rotate');
+  const config = loadConfig(io.env);
+  const store = await FileKeyStore.open(config.dataDir);
+  const kid = await store.rotate(io.now());
+  io.stdout(
+    `New signing key ${kid} is now current (${store.jwks().keys.length} public keys published in ${store.file}).\n`,
+  );
+  io.stdout('A running service picks it up within a second; licenses signed with older keys stay verifiable.\n');
+  return 0;
+}

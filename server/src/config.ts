@@ -1,0 +1,140 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { DEFAULT_MAX_USER_COUNT } from '@mintdesk/shared';
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const flag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
+
+const EnvSchema = z.object({
+  HOST: optionalString.default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  DATA_DIR: optionalString.default('./data'),
+  DATABASE_URL: optionalString,
+  SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: optionalString.default('Licensing <licensing@localhost>'),
+  APP_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  LOOKUP_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  TRACKER: z.enum(['embedded', 'gitlab']).default('embedded'),
+  GITLAB_URL: optionalString.pipe(z.url().optional()),
+  GITLAB_TOKEN: optionalString,
+  GITLAB_PROJECT_ID: optionalString,
+  LICENSE_DAYS: z.coerce.number().int().min(1).max(30).default(10),
+  MAX_USER_COUNT: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_USER_COUNT),
+  LICENSEE_NAME: optionalString.default('Emergency License'),
+  LICENSEE_COMPANY: optionalString.default('Temporary License'),
+  LICENSE_PLAN: optionalString.default('ultimate'),
+  NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  PREVIEW: flag.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MINT_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(4000),
+});
+
+/** How delivery retries are spaced; the contract fixes the bounds, tests shrink them. */
+export interface RetryPolicy {
+  /** Base delay before the first retry; each later retry doubles it (before jitter). */
+  firstDelayMs: number;
+  /** No two attempts are further apart than this. */
+  maxDelayMs: number;
+  /** A job still failing this long after it was created is given up. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  firstDelayMs: 4_000,
+  maxDelayMs: 15 * 60_000,
+  maxAgeMs: 24 * 60 * 60_000,
+};
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  tracker: 'embedded' | 'gitlab';
+  gitlab: { url: string; token: string; projectId: string } | undefined;
+  licenseDays: number;
+  maxUserCount: number;
+  licensee: { name: string; company: string };
+  plan: string;
+  notifyWebhookUrl: string | undefined;
+  preview: boolean;
+  logLevel: string;
+  /** How long the mint answer waits for the first delivery attempt before saying `queued`. */
+  mintWaitMs: number;
+  retry: RetryPolicy;
+  /** How often the job runner looks for due work when nothing woke it. */
+  pollIntervalMs: number;
+  /** Secrets as given in the environment; generated into `dataDir` by `main` when absent. */
+  appSecret: string | undefined;
+  lookupToken: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: Record<string, string>) {
+    super(
+      `Invalid configuration: ${Object.entries(problems)
+        .map(([name, why]) => `${name} ${why}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+/** Reads the contract's environment variables into a `Config`; the one place `process.env` is read. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems: Record<string, string> = {};
+    for (const issue of parsed.error.issues) problems[issue.path.join('.')] = issue.message;
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const gitlab = e.TRACKER === 'gitlab' ? requireGitlab(e.GITLAB_URL, e.GITLAB_TOKEN, e.GITLAB_PROJECT_ID) : undefined;
+  const urlHost = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://${urlHost}:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    tracker: e.TRACKER,
+    gitlab,
+    licenseDays: e.LICENSE_DAYS,
+    maxUserCount: e.MAX_USER_COUNT,
+    licensee: { name: e.LICENSEE_NAME, company: e.LICENSEE_COMPANY },
+    plan: e.LICENSE_PLAN,
+    notifyWebhookUrl: e.NOTIFY_WEBHOOK_URL,
+    preview: e.PREVIEW ?? isLoopback(e.HOST),
+    logLevel: e.LOG_LEVEL,
+    mintWaitMs: e.MINT_WAIT_MS,
+    retry: DEFAULT_RETRY_POLICY,
+    pollIntervalMs: 1000,
+    appSecret: e.APP_SECRET,
+    lookupToken: e.LOOKUP_TOKEN,
+  };
+}
+
+function requireGitlab(url?: string, token?: string, projectId?: string) {
+  const problems: Record<string, string> = {};
+  if (!url) problems.GITLAB_URL = 'is required when TRACKER=gitlab';
+  if (!token) problems.GITLAB_TOKEN = 'is required when TRACKER=gitlab';
+  if (!projectId) problems.GITLAB_PROJECT_ID = 'is required when TRACKER=gitlab';
+  if (!url || !token || !projectId) throw new ConfigError(problems);
+  return { url: url.replace(/\/+$/, ''), token, projectId };
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}

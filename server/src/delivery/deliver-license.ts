@@ -1,0 +1,66 @@
+import type { Clock } from '../clock.ts';
+import { composeLicenseEmail } from '../mail/license-email.ts';
+import { MailDeliveryError, type Mailer } from '../mail/mailer.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { JobAttempt, JobResult } from '../queue/job-runner.ts';
+import { type IssueSyncDeps, syncIssue, syncIssueOrQueue } from './sync-issue.ts';
+
+export interface DeliveryDeps extends IssueSyncDeps {
+  mailer: Mailer;
+  clock: Clock;
+  metrics: Metrics;
+  mailFrom: string;
+  licenseDays: number;
+  plan: string;
+}
+
+/** One attempt at emailing a license, then the tracker records the outcome. */
+export async function deliverLicense(deps: DeliveryDeps, { job, retryAtMs }: JobAttempt): Promise<JobResult> {
+  const row = await deps.store.getLicense(job.license_id);
+  if (!row) return { outcome: 'dead', error: `license ${job.license_id} does not exist` };
+  const mail = composeLicenseEmail({
+    from: deps.mailFrom,
+    licenseId: row.id,
+    key: row.key,
+    email: row.email,
+    userCount: row.user_count,
+    issuedAt: new Date(row.issued_at),
+    expiresAt: new Date(row.expires_at),
+    days: deps.licenseDays,
+    plan: deps.plan,
+    ticketId: row.ticket_id === null ? null : Number(row.ticket_id),
+  });
+  let result: JobResult;
+  try {
+    await deps.mailer.send(mail);
+    await deps.store.recordDeliveryOutcome(row.id, { status: 'sent', error: null, at: deps.clock.now().toISOString() });
+    deps.metrics.deliveries.inc({ outcome: 'sent' });
+    result = { outcome: 'done' };
+  } catch (error) {
+    const failure = error instanceof MailDeliveryError ? error : new MailDeliveryError(String(error), false);
+    const givingUp = failure.permanent || retryAtMs === null;
+    await deps.store.recordDeliveryOutcome(row.id, {
+      status: givingUp ? 'failed' : 'queued',
+      error: failure.message,
+      at: deps.clock.now().toISOString(),
+    });
+    deps.metrics.deliveries.inc({ outcome: failure.permanent ? 'permanent_failure' : 'temporary_failure' });
+    deps.log.warn(
+      { licenseId: row.id, permanent: failure.permanent, error: failure.message },
+      'license email not delivered',
+    );
+    result = givingUp ? { outcome: 'dead', error: failure.message } : { outcome: 'retry', error: failure.message };
+  }
+  await syncIssueOrQueue(deps, row.id);
+  return result;
+}
+
+/** A queued tracker update, retried until the tracker takes it. */
+export async function recordIssue(deps: IssueSyncDeps, { job }: JobAttempt): Promise<JobResult> {
+  try {
+    await syncIssue(deps, job.license_id);
+    return { outcome: 'done' };
+  } catch (error) {
+    return { outcome: 'retry', error: error instanceof Error ? error.message : String(error) };
+  }
+}

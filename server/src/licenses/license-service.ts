@@ -1,0 +1,211 @@
+import crypto from 'node:crypto';
+import type { LicenseRecord, MintRequest } from '@mintdesk/shared';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Caller } from '../auth/authenticate.ts';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { KeyStore } from '../keys/key-store.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { JobRunner } from '../queue/job-runner.ts';
+import type { SqlStore } from '../store/sql-store.ts';
+import { type FailedStage, failureIssue } from '../tracker/issue-content.ts';
+import type { Tracker } from '../tracker/tracker.ts';
+import { newLicenseId } from './license-id.ts';
+import { toLicenseRecord, toLicenseRecords } from './license-view.ts';
+import { licenseClaims, signLicense } from './sign-license.ts';
+
+export interface LicenseServiceDeps {
+  store: SqlStore;
+  tracker: Tracker;
+  keys: KeyStore;
+  clock: Clock;
+  runner: JobRunner;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+}
+
+export interface LicenseSettings {
+  issuer: string;
+  days: number;
+  plan: string;
+  licensee: { name: string; company: string };
+  mintWaitMs: number;
+}
+
+export interface MintOutcome {
+  record: LicenseRecord;
+  /** False when an idempotent repeat returned the license minted before. */
+  created: boolean;
+}
+
+/** Minting, finding and resending licenses: the use cases behind the HTTP routes. */
+export class LicenseService {
+  constructor(
+    private readonly deps: LicenseServiceDeps,
+    private readonly settings: LicenseSettings,
+  ) {}
+
+  async mint(request: MintRequest, idempotencyKey: string | undefined, caller: Caller): Promise<MintOutcome> {
+    const requestHash = hashRequest(request);
+    if (idempotencyKey !== undefined) {
+      const earlier = await this.deps.store.findLicenseIdByIdempotencyKey(idempotencyKey);
+      if (earlier) return this.repeat(earlier.id, earlier.request_hash, requestHash);
+    }
+
+    const now = this.deps.clock.now();
+    const licenseId = newLicenseId();
+    const claims = licenseClaims(
+      {
+        ...this.settings,
+        issuer: this.settings.issuer,
+        licenseId,
+        email: request.email,
+        userCount: request.userCount,
+        ticketId: request.ticketId,
+      },
+      now,
+    );
+    let key: string;
+    try {
+      key = await signLicense(claims, this.deps.keys.current());
+    } catch (error) {
+      await this.recordEarlyFailure('sign', error, request, null);
+      throw new AppError(
+        'license_not_created',
+        'The license could not be signed; nothing was sent. The failure is recorded in the tracker.',
+      );
+    }
+
+    let jobId: number;
+    try {
+      const outcome = await this.deps.store.insertLicenseWithJob(
+        {
+          id: licenseId,
+          key,
+          issued_at: new Date(claims.iat * 1000).toISOString(),
+          expires_at: new Date(claims.exp * 1000).toISOString(),
+          created_ms: now.getTime(),
+          user_count: request.userCount,
+          email: request.email,
+          email_lower: request.email.toLowerCase(),
+          agent: request.agent,
+          ticket_id: request.ticketId ?? null,
+          ticket_url: request.ticketUrl ?? null,
+          delivery_status: 'queued',
+          idempotency_key: idempotencyKey ?? null,
+          request_hash: requestHash,
+        },
+        now.getTime(),
+      );
+      if (!outcome.created) return this.repeat(outcome.licenseId, outcome.requestHash, requestHash);
+      jobId = outcome.jobId;
+    } catch (error) {
+      await this.recordEarlyFailure('store', error, request, licenseId);
+      throw new AppError(
+        'license_not_created',
+        'The license could not be stored; nothing was sent. The failure is recorded in the tracker.',
+      );
+    }
+
+    this.deps.metrics.licensesMinted.inc();
+    await this.audit(
+      licenseId,
+      caller.kind === 'app' ? request.agent : caller.name,
+      'minted',
+      `${request.userCount} users for ${request.email}`,
+    );
+    await this.deps.runner.runAndWait({ id: jobId, licenseId, kind: 'deliver' }, this.settings.mintWaitMs);
+    return { record: await this.getOrThrow(licenseId), created: true };
+  }
+
+  async get(id: string): Promise<LicenseRecord | undefined> {
+    const row = await this.deps.store.getLicense(id);
+    if (!row) return undefined;
+    const [record] = await toLicenseRecords([row], this.deps.tracker);
+    return record;
+  }
+
+  async list(filter: { email?: string; ticketId?: number; limit: number }): Promise<LicenseRecord[]> {
+    const rows = await this.deps.store.listLicenses(filter);
+    return toLicenseRecords(rows, this.deps.tracker);
+  }
+
+  /** Emails the same license again to the same address; waits briefly for the outcome. */
+  async resend(id: string, actor: string): Promise<LicenseRecord> {
+    const row = await this.deps.store.getLicense(id);
+    if (!row) throw new AppError('not_found', `No license has the id ${id}.`);
+    await this.deps.store.markDeliveryQueued(id);
+    const jobId = await this.deps.store.enqueueJob(id, 'deliver', this.deps.clock.now().getTime());
+    await this.audit(id, actor, 'resent', `to ${row.email}`);
+    await this.deps.runner.runAndWait({ id: jobId, licenseId: id, kind: 'deliver' }, this.settings.mintWaitMs);
+    return this.getOrThrow(id);
+  }
+
+  async audit(licenseId: string, actor: string, action: string, detail: string | null): Promise<void> {
+    try {
+      await this.deps.store.addAudit({ licenseId, actor, action, detail, at: this.deps.clock.now().toISOString() });
+    } catch (error) {
+      this.deps.log.error({ err: error, licenseId, action }, 'could not write the audit trail');
+    }
+  }
+
+  private async getOrThrow(id: string): Promise<LicenseRecord> {
+    const row = await this.deps.store.getLicense(id);
+    if (!row) throw new AppError('not_found', `No license has the id ${id}.`);
+    let issue = null;
+    if (row.issue_id !== null) {
+      try {
+        issue = (await this.deps.tracker.getIssues([row.issue_id])).get(row.issue_id) ?? null;
+      } catch (error) {
+        // The license exists and is on its way; a tracker outage must not turn that into an error.
+        this.deps.log.warn({ err: error, licenseId: id }, 'tracker unavailable while answering');
+      }
+    }
+    return toLicenseRecord(row, issue);
+  }
+
+  private async repeat(licenseId: string, storedHash: string | null, requestHash: string): Promise<MintOutcome> {
+    if (storedHash !== requestHash) throw new AppError('idempotency_key_reused');
+    return { record: await this.getOrThrow(licenseId), created: false };
+  }
+
+  private async recordEarlyFailure(
+    stage: FailedStage,
+    error: unknown,
+    request: MintRequest,
+    licenseId: string | null,
+  ): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    this.deps.log.error({ err: error, stage }, 'license could not be created');
+    try {
+      await this.deps.tracker.saveIssue(
+        null,
+        failureIssue({
+          stage,
+          error: message,
+          attempts: 1,
+          email: request.email,
+          userCount: request.userCount,
+          agent: request.agent,
+          ticketId: request.ticketId ?? null,
+          ticketUrl: request.ticketUrl ?? null,
+          licenseId,
+          retrying: false,
+        }),
+        null,
+      );
+    } catch (trackerError) {
+      this.deps.log.error({ err: trackerError, stage }, 'the failure could not be recorded in the tracker either');
+    }
+  }
+}
+
+/** Same key, same body: the hash of the validated request with its keys in a fixed order. */
+export function hashRequest(request: MintRequest): string {
+  const canonical = JSON.stringify(
+    Object.keys(request)
+      .sort()
+      .map((name) => [name, request[name as keyof MintRequest]]),
+  );
+  return crypto.createHash('sha256').update(canonical).digest('hex');
+}

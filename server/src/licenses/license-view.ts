@@ -1,0 +1,36 @@
+import type { LicenseRecord } from '@mintdesk/shared';
+import type { LicenseRow } from '../store/sql-store.ts';
+import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
+
+/** The contract's license record: the license, its delivery, and its issue as the tracker has it. */
+export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): LicenseRecord {
+  return {
+    license: {
+      id: row.id,
+      key: row.key,
+      issuedAt: row.issued_at,
+      expiresAt: row.expires_at,
+      userCount: row.user_count,
+      email: row.email,
+      agent: row.agent,
+      ...(row.ticket_id !== null ? { ticketId: Number(row.ticket_id) } : {}),
+      ...(row.ticket_url !== null ? { ticketUrl: row.ticket_url } : {}),
+    },
+    delivery: {
+      status: row.delivery_status,
+      attempts: row.delivery_attempts,
+      ...(row.delivery_error !== null && row.delivery_status !== 'sent' ? { error: row.delivery_error } : {}),
+    },
+    issue:
+      issue === null
+        ? null
+        : { id: issue.id, state: issue.state, title: issue.title, ...(issue.url ? { url: issue.url } : {}) },
+  };
+}
+
+/** Records for many rows with one tracker round trip. */
+export async function toLicenseRecords(rows: LicenseRow[], tracker: Tracker): Promise<LicenseRecord[]> {
+  const ids = rows.map((row) => row.issue_id).filter((id): id is string => id !== null);
+  const issues = ids.length > 0 ? await tracker.getIssues(ids) : new Map<string, IssueSnapshot>();
+  return rows.map((row) => toLicenseRecord(row, row.issue_id === null ? null : (issues.get(row.issue_id) ?? null)));
+}

@@ -1,0 +1,265 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, JobKind, JobsTable, LicensesTable } from './schema.ts';
+
+export type LicenseRow = Selectable<LicensesTable>;
+export type JobRow = Selectable<JobsTable>;
+export type NewLicense = Omit<LicenseRow, 'delivery_attempts' | 'delivery_error' | 'delivered_at' | 'issue_id'>;
+
+export type InsertOutcome =
+  | { created: true; jobId: number }
+  | { created: false; licenseId: string; requestHash: string | null };
+
+export interface DeliveryOutcome {
+  status: 'sent' | 'queued' | 'failed';
+  error: string | null;
+  at: string;
+}
+
+export interface AuditEntry {
+  licenseId: string;
+  actor: string;
+  action: string;
+  detail: string | null;
+  at: string;
+}
+
+/** Licenses, their durable jobs and audit entries, over one Kysely database. */
+export class SqlStore {
+  constructor(readonly db: Kysely<Database>) {}
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async findLicenseIdByIdempotencyKey(key: string): Promise<{ id: string; request_hash: string | null } | undefined> {
+    return this.db
+      .selectFrom('licenses')
+      .select(['id', 'request_hash'])
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Writes the license and its delivery job in one transaction, so a license that was answered
+   * with 201 always has the work that emails it. With an idempotency key already taken, writes
+   * nothing and names the license that holds it.
+   */
+  async insertLicenseWithJob(license: NewLicense, nowMs: number): Promise<InsertOutcome> {
+    return this.db.transaction().execute(async (trx) => {
+      if (license.idempotency_key !== null) {
+        const existing = await trx
+          .selectFrom('licenses')
+          .select(['id', 'request_hash'])
+          .where('idempotency_key', '=', license.idempotency_key)
+          .executeTakeFirst();
+        if (existing) return { created: false, licenseId: existing.id, requestHash: existing.request_hash };
+      }
+      await trx
+        .insertInto('licenses')
+        .values({ ...license, delivery_attempts: 0, delivery_error: null, delivered_at: null, issue_id: null })
+        .execute();
+      const job = await trx
+        .insertInto('jobs')
+        .values(newJob(license.id, 'deliver', nowMs))
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { created: true, jobId: job.id };
+    });
+  }
+
+  async getLicense(id: string): Promise<LicenseRow | undefined> {
+    return this.db.selectFrom('licenses').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listLicenses(filter: { email?: string; ticketId?: number; limit: number }): Promise<LicenseRow[]> {
+    let query = this.db.selectFrom('licenses').selectAll();
+    if (filter.email !== undefined) query = query.where('email_lower', '=', filter.email.toLowerCase());
+    if (filter.ticketId !== undefined) query = query.where('ticket_id', '=', filter.ticketId);
+    return query.orderBy('created_ms', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  }
+
+  async recordDeliveryOutcome(licenseId: string, outcome: DeliveryOutcome): Promise<void> {
+    await this.db
+      .updateTable('licenses')
+      .set((eb) => ({
+        delivery_status: outcome.status,
+        delivery_attempts: eb('delivery_attempts', '+', 1),
+        delivery_error: outcome.error,
+        delivered_at:
+          outcome.status === 'sent' ? eb.fn.coalesce('delivered_at', eb.val(outcome.at)) : eb.ref('delivered_at'),
+      }))
+      .where('id', '=', licenseId)
+      .execute();
+  }
+
+  async markDeliveryQueued(licenseId: string): Promise<void> {
+    await this.db.updateTable('licenses').set({ delivery_status: 'queued' }).where('id', '=', licenseId).execute();
+  }
+
+  async markDeliveryGivenUp(licenseId: string, error: string): Promise<void> {
+    await this.db
+      .updateTable('licenses')
+      .set({ delivery_status: 'failed', delivery_error: error })
+      .where('id', '=', licenseId)
+      .execute();
+  }
+
+  async setIssueId(licenseId: string, issueId: string): Promise<void> {
+    await this.db.updateTable('licenses').set({ issue_id: issueId }).where('id', '=', licenseId).execute();
+  }
+
+  // --- durable jobs -------------------------------------------------------------------------
+
+  /** Adds a job unless one of the same kind is already waiting for this license. */
+  async enqueueJob(licenseId: string, kind: JobKind, nowMs: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const waiting = await trx
+        .selectFrom('jobs')
+        .select('id')
+        .where('license_id', '=', licenseId)
+        .where('kind', '=', kind)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      if (waiting) {
+        await trx.updateTable('jobs').set({ run_at_ms: nowMs }).where('id', '=', waiting.id).execute();
+        return waiting.id;
+      }
+      const job = await trx
+        .insertInto('jobs')
+        .values(newJob(licenseId, kind, nowMs))
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return job.id;
+    });
+  }
+
+  /** Claims one due job (a specific one when `jobId` is given) by leasing it until `leaseUntilMs`. */
+  async claimJob(nowMs: number, leaseUntilMs: number, jobId?: number): Promise<JobRow | undefined> {
+    const due = this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('state', '=', 'pending'), eb('run_at_ms', '<=', nowMs)]),
+          eb.and([eb('state', '=', 'running'), eb('lease_until_ms', '<', nowMs)]),
+        ]),
+      )
+      .$if(jobId !== undefined, (q) => q.where('id', '=', jobId as number))
+      .orderBy('run_at_ms')
+      .orderBy('id')
+      .limit(1);
+    return this.db
+      .updateTable('jobs')
+      .set((eb) => ({ state: 'running', lease_until_ms: leaseUntilMs, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', (eb) => eb.selectFrom(due.as('due')).select('due.id'))
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async finishJob(jobId: number, state: 'done' | 'dead', error: string | null): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ state, lease_until_ms: null, last_error: error })
+      .where('id', '=', jobId)
+      .execute();
+  }
+
+  async rescheduleJob(jobId: number, runAtMs: number, error: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ state: 'pending', run_at_ms: runAtMs, lease_until_ms: null, last_error: error })
+      .where('id', '=', jobId)
+      .execute();
+  }
+
+  /**
+   * Jobs a killed process left running go back to pending. Safe only while this process is the
+   * database's sole user, which is what an embedded SQLite file means.
+   */
+  async releaseAbandonedJobs(): Promise<number> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ state: 'pending', lease_until_ms: null })
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async nextDueAtMs(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('run_at_ms').as('next'))
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+  }
+
+  async queueDepth(): Promise<number> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', 'in', ['pending', 'running'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async hasUnfinishedJob(licenseId: string, kind: JobKind): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('license_id', '=', licenseId)
+      .where('kind', '=', kind)
+      .where('state', 'in', ['pending', 'running'])
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  // --- audit trail ------------------------------------------------------------------------------
+
+  async addAudit(entry: AuditEntry): Promise<void> {
+    await this.db
+      .insertInto('audit')
+      .values({
+        license_id: entry.licenseId,
+        actor: entry.actor,
+        action: entry.action,
+        detail: entry.detail,
+        at: entry.at,
+      })
+      .execute();
+  }
+
+  async listAudit(licenseId: string): Promise<AuditEntry[]> {
+    const rows = await this.db
+      .selectFrom('audit')
+      .selectAll()
+      .where('license_id', '=', licenseId)
+      .orderBy('id', 'desc')
+      .limit(200)
+      .execute();
+    return rows.map((row) => ({
+      licenseId: row.license_id,
+      actor: row.actor,
+      action: row.action,
+      detail: row.detail,
+      at: row.at,
+    }));
+  }
+}
+
+function newJob(licenseId: string, kind: JobKind, nowMs: number) {
+  return {
+    license_id: licenseId,
+    kind,
+    state: 'pending' as const,
+    attempts: 0,
+    run_at_ms: nowMs,
+    created_ms: nowMs,
+    lease_until_ms: null,
+    last_error: null,
+  };
+}
