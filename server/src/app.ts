@@ -133,6 +133,16 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     },
   });
 
+  // Keep-alive sockets would hold a graceful close open for their whole idle timeout: answers sent
+  // while closing end their connection.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   app.addHook('onReady', async () => {
     const released = await deps.store.releaseAbandonedJobs();
     if (released > 0) log.info({ released }, 'resuming jobs left unfinished by the previous run');
@@ -152,7 +162,7 @@ function codeForClientError(error: FastifyError, status: number): ErrorCode {
   if (status === 429) return 'rate_limited';
   if (status === 401) return 'unauthorized';
   if (
-    error.code === 'FST_ERR_CTP_INVALID_JSON' ||
+    error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
     error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
     error instanceof SyntaxError
   ) {
