@@ -6,8 +6,7 @@ export type JobRow = Selectable<JobsTable>;
 export type NewLicense = Omit<LicenseRow, 'delivery_attempts' | 'delivery_error' | 'delivered_at' | 'issue_id'>;
 
 export type InsertOutcome =
-  | { created: true; jobId: number }
-  | { created: false; licenseId: string; requestHash: string | null };
+  { created: true; jobId: number } | { created: false; licenseId: string; requestHash: string | null };
 
 export interface DeliveryOutcome {
   status: 'sent' | 'queued' | 'failed';
