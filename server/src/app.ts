@@ -12,6 +12,7 @@ import { Metrics } from './ops/metrics.ts';
 import { JobRunner } from './queue/job-runner.ts';
 import { healthRoutes } from './routes/health.ts';
 import { licenseRoutes } from './routes/licenses.ts';
+import { previewRoutes } from './preview/preview-routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
 import type { SqlStore } from './store/sql-store.ts';
@@ -123,6 +124,9 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   await app.register(licenseRoutes, { licenses, maxUserCount: config.maxUserCount, requireCaller });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(metricsRoutes, { metrics });
+  if (config.preview) {
+    await app.register(previewRoutes, { appSecret: config.appSecret, clock: deps.clock, appDistDir: config.appDistDir });
+  }
   await app.register(healthRoutes, {
     checks: {
       database: () => deps.store.ping(),

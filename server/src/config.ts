@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_USER_COUNT } from '@mintdesk/shared';
 import { z } from 'zod';
 
@@ -73,6 +74,8 @@ export interface Config {
   retry: RetryPolicy;
   /** How often the job runner looks for due work when nothing woke it. */
   pollIntervalMs: number;
+  /** The built sidebar app that `/preview` frames. */
+  appDistDir: string;
   /** Secrets as given in the environment; generated into `dataDir` by `main` when absent. */
   appSecret: string | undefined;
   lookupToken: string | undefined;
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     mintWaitMs: e.MINT_WAIT_MS,
     retry: DEFAULT_RETRY_POLICY,
     pollIntervalMs: 1000,
+    appDistDir: fileURLToPath(new URL('../../zendesk-app/dist', import.meta.url)),
     appSecret: e.APP_SECRET,
     lookupToken: e.LOOKUP_TOKEN,
   };
