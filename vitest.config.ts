@@ -1,3 +1,4 @@
+import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,6 +10,16 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'shared/**/*.test.ts', 'server/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [react()],
+        test: {
+          name: 'app',
+          include: ['test/zendesk-app/**/*.test.tsx'],
+          environment: 'jsdom',
+          setupFiles: ['test/zendesk-app/setup.ts'],
+          testTimeout: 15_000,
         },
       },
       {

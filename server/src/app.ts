@@ -125,7 +125,11 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(metricsRoutes, { metrics });
   if (config.preview) {
-    await app.register(previewRoutes, { appSecret: config.appSecret, clock: deps.clock, appDistDir: config.appDistDir });
+    await app.register(previewRoutes, {
+      appSecret: config.appSecret,
+      clock: deps.clock,
+      appDistDir: config.appDistDir,
+    });
   }
   await app.register(healthRoutes, {
     checks: {

@@ -25,4 +25,6 @@ export function javascriptGzipBytes(dir: string): number {
     .reduce((total, name) => total + gzipSync(fs.readFileSync(path.join(dir, 'assets', name)), { level: 9 }).length, 0);
 }
 
-process.stdout.write(`zendesk-app/dist is a valid app folder; sidebar_js_gzip: ${(javascriptGzipBytes(dist) / 1024).toFixed(1)} KB\n`);
+process.stdout.write(
+  `zendesk-app/dist is a valid app folder; sidebar_js_gzip: ${(javascriptGzipBytes(dist) / 1024).toFixed(1)} KB\n`,
+);

@@ -47,12 +47,15 @@ export function checkAppFolder(dir: string): string[] {
   let manifest: Manifest;
   try {
     const parsed = Manifest.safeParse(read('manifest.json'));
-    if (!parsed.success) return parsed.error.issues.map((issue) => `manifest.json ${issue.path.join('.')}: ${issue.message}`);
+    if (!parsed.success)
+      return parsed.error.issues.map((issue) => `manifest.json ${issue.path.join('.')}: ${issue.message}`);
     manifest = parsed.data;
   } catch (error) {
     return [`manifest.json: ${(error as Error).message}`];
   }
-  const translationFiles = fs.existsSync(path.join(dir, 'translations')) ? fs.readdirSync(path.join(dir, 'translations')) : [];
+  const translationFiles = fs.existsSync(path.join(dir, 'translations'))
+    ? fs.readdirSync(path.join(dir, 'translations'))
+    : [];
   if (!translationFiles.includes(`${manifest.defaultLocale}.json`)) {
     problems.push(`translations/${manifest.defaultLocale}.json is missing (the default locale)`);
   }
@@ -66,7 +69,9 @@ export function checkAppFolder(dir: string): string[] {
   for (const file of translationFiles.filter((name) => name.endsWith('.json'))) {
     const translations = read(`translations/${file}`);
     for (const key of requiredKeys) {
-      const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], translations);
+      const value = key
+        .split('.')
+        .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], translations);
       if (typeof value !== 'string' || value.trim() === '') problems.push(`translations/${file}: ${key} is missing`);
     }
   }

@@ -63,9 +63,15 @@ export function createLicenseApi(client: ZafClient, serverUrl: string): LicenseA
       ),
     get: (id) => call(`/api/v1/licenses/${encodeURIComponent(id)}`, {}, (value) => LicenseRecord.parse(value)),
     listByEmail: (email) =>
-      call(`/api/v1/licenses?email=${encodeURIComponent(email)}&limit=20`, {}, (value) => LicenseList.parse(value).licenses),
+      call(
+        `/api/v1/licenses?email=${encodeURIComponent(email)}&limit=20`,
+        {},
+        (value) => LicenseList.parse(value).licenses,
+      ),
     resend: (id) =>
-      call(`/api/v1/licenses/${encodeURIComponent(id)}/resend`, { type: 'POST' }, (value) => LicenseRecord.parse(value)),
+      call(`/api/v1/licenses/${encodeURIComponent(id)}/resend`, { type: 'POST' }, (value) =>
+        LicenseRecord.parse(value),
+      ),
     async addInternalNote(ticketId, body) {
       try {
         await client.request({

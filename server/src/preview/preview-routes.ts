@@ -86,7 +86,10 @@ export const previewRoutes: FastifyPluginAsync<PreviewOptions> = async (app, { a
   for (const file of ['zaf-sdk.js', 'preview.js', 'preview.css']) {
     const body = fs.readFileSync(path.join(STATIC_DIR, file), 'utf8');
     app.get(`/preview/${file}`, async (_request, reply) =>
-      reply.type(CONTENT_TYPES[path.extname(file)] ?? 'text/plain').header('cache-control', 'no-cache').send(body),
+      reply
+        .type(CONTENT_TYPES[path.extname(file)] ?? 'text/plain')
+        .header('cache-control', 'no-cache')
+        .send(body),
     );
   }
 
@@ -97,7 +100,8 @@ export const previewRoutes: FastifyPluginAsync<PreviewOptions> = async (app, { a
     if (!fs.existsSync(full)) return reply.callNotFound();
     const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
     reply.type(type).header('cache-control', 'no-cache').header('content-security-policy', PREVIEW_CSP);
-    if (file === 'iframe.html') return reply.send(fs.readFileSync(full, 'utf8').replace(ZAF_SDK_URL, '/preview/zaf-sdk.js'));
+    if (file === 'iframe.html')
+      return reply.send(fs.readFileSync(full, 'utf8').replace(ZAF_SDK_URL, '/preview/zaf-sdk.js'));
     return reply.send(fs.readFileSync(full));
   });
 
@@ -152,6 +156,7 @@ function previewPage(ticket: z.infer<typeof PreviewQuery>, built: boolean): stri
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Ticket #${data.id} – Mintdesk preview</title>
 <link rel="stylesheet" href="/preview/preview.css">
+<link rel="icon" href="/preview/app/logo-small.png">
 </head>
 <body>
 <div class="topbar">Zendesk Support <small>Mintdesk preview — a stand-in ticket, no Zendesk account needed</small></div>

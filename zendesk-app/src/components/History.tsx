@@ -38,13 +38,19 @@ export function History({ records, error, onResend }: HistoryProps) {
           <li key={license.id}>
             <div>
               <code>{license.id}</code>{' '}
-              <span className={`badge badge--${delivery.status === 'sent' ? 'success' : delivery.status === 'queued' ? 'warning' : 'danger'}`}>
+              <span
+                className={`badge badge--${delivery.status === 'sent' ? 'success' : delivery.status === 'queued' ? 'warning' : 'danger'}`}
+              >
                 {t(`result.status.${delivery.status}`)}
               </span>
               {issue ? <span className="badge">{t(`state.${issue.state}`)}</span> : null}
             </div>
             <div className="muted">
-              {t('history.item', { users: license.userCount, from: utcDate(license.issuedAt), until: utcDate(license.expiresAt) })}
+              {t('history.item', {
+                users: license.userCount,
+                from: utcDate(license.issuedAt),
+                until: utcDate(license.expiresAt),
+              })}
             </div>
             {confirming === license.id ? (
               <div className="confirm">

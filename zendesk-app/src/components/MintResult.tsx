@@ -19,16 +19,15 @@ export function MintResult({ record, note }: { record: LicenseRecord; note?: Not
   return (
     <div className={`result result--${tone}`}>
       <p className="result__headline">
-        <strong>{t('result.license', { id: license.id })}</strong> · {t('result.expires', { date: utcDate(license.expiresAt) })} ·{' '}
+        <strong>{t('result.license', { id: license.id })}</strong> ·{' '}
+        {t('result.expires', { date: utcDate(license.expiresAt) })} ·{' '}
         <span className={`badge badge--${tone}`}>{t(`result.status.${delivery.status}`)}</span>
       </p>
       {delivery.status === 'sent' ? <p>{t('result.sentTo', { email: license.email })}</p> : null}
       {delivery.status === 'queued' ? <p>{t('result.queuedHelp')}</p> : null}
       {delivery.status === 'failed' ? <p>{t('result.failedHelp', { error: delivery.error ?? '' })}</p> : null}
       <p className="muted">
-        {issue
-          ? t('result.issue', { title: issue.title, state: t(`state.${issue.state}`) })
-          : t('result.issuePending')}
+        {issue ? t('result.issue', { title: issue.title, state: t(`state.${issue.state}`) }) : t('result.issuePending')}
       </p>
       {note?.added ? <p className="muted">{t('result.noteAdded')}</p> : null}
       {note?.error ? <p className="muted">{t('result.noteFailed', { message: note.error })}</p> : null}

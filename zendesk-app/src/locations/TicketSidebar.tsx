@@ -43,7 +43,11 @@ function SidebarBody({ context }: { context: TicketContext }) {
   const t = useT();
   const client = useClient();
   const api = useMemo(() => createLicenseApi(client, context.serverUrl), [client, context.serverUrl]);
-  const [values, setValues] = useState<FormValues>({ email: context.requesterEmail, agent: context.agentName, userCount: '' });
+  const [values, setValues] = useState<FormValues>({
+    email: context.requesterEmail,
+    agent: context.agentName,
+    userCount: '',
+  });
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [formError, setFormError] = useState<string | undefined>();
   const [sending, setSending] = useState(false);
@@ -132,7 +136,8 @@ function SidebarBody({ context }: { context: TicketContext }) {
   };
 
   const recent = history.find(
-    (record) => record.license.id !== result?.license.id && issuedWithinDays(record.license.issuedAt, LICENSE_DAYS, new Date()),
+    (record) =>
+      record.license.id !== result?.license.id && issuedWithinDays(record.license.issuedAt, LICENSE_DAYS, new Date()),
   );
 
   return (
@@ -193,7 +198,8 @@ function usePollWhileQueued(
       if (polls > POLL_LIMIT) return clearInterval(timer);
       try {
         const next = await get(queuedId);
-        if (!stopped && (next.delivery.status !== 'queued' || next.issue?.state !== record?.issue?.state)) update.current(next);
+        if (!stopped && (next.delivery.status !== 'queued' || next.issue?.state !== record?.issue?.state))
+          update.current(next);
       } catch {
         // A passing network error: the next poll tries again.
       }

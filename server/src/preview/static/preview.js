@@ -90,7 +90,11 @@
           return answer(message.id, false, { status: 0, responseText: `unknown ZAF call ${message.method}` });
       }
     } catch (error) {
-      answer(message.id, false, error && typeof error === 'object' && 'status' in error ? error : { status: 0, responseText: String(error) });
+      answer(
+        message.id,
+        false,
+        error && typeof error === 'object' && 'status' in error ? error : { status: 0, responseText: String(error) },
+      );
     }
   });
 })();
