@@ -12,6 +12,7 @@ import { Metrics } from './ops/metrics.ts';
 import { JobRunner } from './queue/job-runner.ts';
 import { healthRoutes } from './routes/health.ts';
 import { licenseRoutes } from './routes/licenses.ts';
+import { lookupRoutes } from './lookup/lookup-routes.ts';
 import { previewRoutes } from './preview/preview-routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
@@ -124,6 +125,13 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   await app.register(licenseRoutes, { licenses, maxUserCount: config.maxUserCount, requireCaller });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(metricsRoutes, { metrics });
+  await app.register(lookupRoutes, {
+    lookupToken: config.lookupToken,
+    licenses,
+    store: deps.store,
+    clock: deps.clock,
+    secureCookie: config.publicUrl.startsWith('https:'),
+  });
   if (config.preview) {
     await app.register(previewRoutes, {
       appSecret: config.appSecret,
