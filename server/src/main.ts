@@ -78,6 +78,12 @@ export async function startService(
   out(`  Tracker:         ${tracker.description}`);
   out(`  App secret:      ${describeSecret(appSecret)}  (the sidebar app's secure setting appSecret)`);
   out(`  Lookup token:    ${describeSecret(lookupToken)}  (sign in to the lookup page with it)`);
+  for (const [name, secret] of [
+    ['APP_SECRET', appSecret],
+    ['LOOKUP_TOKEN', lookupToken],
+  ] as const) {
+    if (secret.value.length < 16) out(`  Warning: ${name} is shorter than 16 characters; use a long random value.`);
+  }
   out('');
 
   let closing: Promise<void> | undefined;

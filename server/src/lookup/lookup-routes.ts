@@ -92,8 +92,9 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
   const sessionOf = (request: FastifyRequest): LookupSession | undefined =>
     signer.verify(request.cookies[SESSION_COOKIE], clock.now());
 
-  const askToSignIn = (request: FastifyRequest, reply: FastifyReply) =>
-    html(reply, 401, signInPage({ next: request.method === 'GET' ? safeNext(request.url) : '/lookup' }));
+  // The form never echoes the requested URL: signed out, not even a license id appears on the page.
+  const askToSignIn = (_request: FastifyRequest, reply: FastifyReply) =>
+    html(reply, 401, signInPage({ next: '/lookup' }));
 
   app.get<{ Params: { file: string } }>('/lookup/assets/:file', async (request, reply) => {
     const body = assets.get(request.params.file);
@@ -106,7 +107,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
 
   app.get<{ Querystring: { q?: string; resent?: string } }>('/lookup', async (request, reply) => {
     const session = sessionOf(request);
-    if (!session) return html(reply, 200, signInPage({ next: safeNext(request.url) }));
+    if (!session) return html(reply, 200, signInPage({ next: '/lookup' }));
     const query = typeof request.query.q === 'string' ? request.query.q.trim() : '';
     const model = {
       query,
