@@ -68,6 +68,9 @@ const mintRequest = {
 
 const baseline = await load({ url: `${service.url}/healthz` });
 print('baseline_rps', Math.round(baseline.requests.average), 'req/s');
+const single = await load({ ...mintRequest, connections: 1 });
+print('mint_single_client_p50', single.latency.p50, 'ms');
+print('mint_single_client_p99', single.latency.p99, 'ms');
 const mint = await load(mintRequest);
 print('mint_rps', Math.round(mint.requests.average), 'req/s');
 print('mint_p50', mint.latency.p50, 'ms');
