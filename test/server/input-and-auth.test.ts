@@ -198,3 +198,21 @@ describe('authentication', () => {
     }
   });
 });
+
+describe('tokens signed with other algorithms', () => {
+  it.each(['RS256', 'ES256', 'EdDSA'] as const)('refuses %s even with valid claims', async (alg) => {
+    const { generateKeyPair } = await import('jose');
+    const { privateKey } = await generateKeyPair(alg);
+    const iat = Math.floor(service.clock.now().getTime() / 1000);
+    const token = await new SignJWT({ iat, exp: iat + 60 }).setProtectedHeader({ alg }).sign(privateKey);
+    const response = await request(`${service.url}/api/v1/licenses`, { token, body: valid });
+    expect(response.status).toBe(401);
+  });
+
+  it('refuses the app token on the lookup-only download', async () => {
+    const response = await request(`${service.url}/api/v1/licenses/lic_anything/download`, {
+      token: await service.appToken(),
+    });
+    expect(response.status).toBe(401);
+  });
+});

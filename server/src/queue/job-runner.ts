@@ -67,9 +67,15 @@ export class JobRunner {
 
   /**
    * Starts the job now and waits until an attempt at it (or at another job of the same kind for
-   * the same license) has finished, or until `timeoutMs` has passed.
+   * the same license) has finished, or until `timeoutMs` has passed. Returns at once when every
+   * worker slot is busy.
    */
   async runAndWait(job: { id: number; licenseId: string; kind: JobKind }, timeoutMs: number): Promise<void> {
+    // At capacity the job would only wait its turn: answer now (queued) instead of holding the caller.
+    if (this.inflight.size >= this.options.concurrency) {
+      this.wake();
+      return;
+    }
     const abort = new AbortController();
     const finished = once(this.finished, `${job.kind}:${job.licenseId}`, { signal: abort.signal });
     try {
