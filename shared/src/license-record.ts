@@ -17,7 +17,6 @@ export const LicenseInfo = z.object({
   email: z.string(),
   agent: z.string(),
   ticketId: z.number().int().optional(),
-  ticketUrl: z.string().optional(),
 });
 export type LicenseInfo = z.infer<typeof LicenseInfo>;
 

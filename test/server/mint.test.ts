@@ -43,6 +43,12 @@ describe('minting a license', () => {
     expect(record.license.issuedAt).toBe('2026-11-21T09:30:00.000Z');
     expect(record.license.expiresAt).toBe('2026-12-01T09:30:00.000Z');
     expect(response.headers.get('location')).toBe(`/api/v1/licenses/${record.license.id}`);
+    // Exactly the contract's names: clients may parse strictly.
+    expect(Object.keys(response.body).sort()).toEqual(['delivery', 'issue', 'license']);
+    expect(Object.keys(response.body.license).sort()).toEqual(
+      ['agent', 'email', 'expiresAt', 'id', 'issuedAt', 'key', 'ticketId', 'userCount'].sort(),
+    );
+    expect(Object.keys(response.body.issue ?? {}).sort()).toEqual(['id', 'state', 'title', 'url']);
 
     const [mail] = await smtp.waitForMessages(1);
     expect(mail?.to).toMatchObject({ value: [{ address: 'jane@example.org' }] });

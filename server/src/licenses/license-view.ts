@@ -14,7 +14,6 @@ export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): L
       email: row.email,
       agent: row.agent,
       ...(row.ticket_id !== null ? { ticketId: Number(row.ticket_id) } : {}),
-      ...(row.ticket_url !== null ? { ticketUrl: row.ticket_url } : {}),
     },
     delivery: {
       status: row.delivery_status,

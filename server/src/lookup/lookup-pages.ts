@@ -53,10 +53,17 @@ export function signInPage(options: { next: string; error?: string }): string {
   );
 }
 
+export interface LookupResult {
+  record: LicenseRecord;
+  /** The Zendesk ticket link the sidebar recorded (not part of the API's license record). */
+  ticketUrl: string | null;
+  audit: AuditEntry[];
+}
+
 export interface SearchPageModel {
   query: string;
   kind: 'email' | 'ticket' | 'license' | undefined;
-  results: Array<{ record: LicenseRecord; audit: AuditEntry[] }>;
+  results: LookupResult[];
   csrf: string;
   who: string;
   notice?: Notice;
@@ -117,7 +124,7 @@ function resultsSection(model: SearchPageModel): string {
 </section>`;
 }
 
-function resultCard({ record, audit }: { record: LicenseRecord; audit: AuditEntry[] }, model: SearchPageModel): string {
+function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPageModel): string {
   const { license, delivery, issue } = record;
   const id = h(license.id);
   const expired = new Date(license.expiresAt).getTime() <= model.now.getTime();
@@ -132,8 +139,8 @@ function resultCard({ record, audit }: { record: LicenseRecord; audit: AuditEntr
   const ticket =
     license.ticketId === undefined
       ? 'none given'
-      : license.ticketUrl
-        ? `<a href="${h(license.ticketUrl)}" rel="noopener noreferrer" target="_blank">#${license.ticketId}</a>`
+      : ticketUrl
+        ? `<a href="${h(ticketUrl)}" rel="noopener noreferrer" target="_blank">#${license.ticketId}</a>`
         : `#${license.ticketId}`;
   const backTo = `/lookup?q=${encodeURIComponent(model.query)}`;
   return `<article class="card result" aria-labelledby="title-${id}">

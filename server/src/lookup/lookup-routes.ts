@@ -138,7 +138,11 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
       records.map((record) => licenses.audit(record.license.id, session.name, 'looked up', `searching "${query}"`)),
     );
     const results = await Promise.all(
-      records.map(async (record) => ({ record, audit: await store.listAudit(record.license.id) })),
+      records.map(async (record) => ({
+        record,
+        ticketUrl: (await store.getLicense(record.license.id))?.ticket_url ?? null,
+        audit: await store.listAudit(record.license.id),
+      })),
     );
     return html(reply, 200, searchPage({ ...model, kind, results, notice: await resentNotice(request.query.resent) }));
   });
