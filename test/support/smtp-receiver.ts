@@ -17,6 +17,8 @@ export class SmtpReceiver {
   private heldWaiters: Array<() => void> = [];
   port = 0;
   refusals = 0;
+  /** Server errors other than clients going away; tests may assert it stays empty. */
+  readonly errors: Error[] = [];
 
   get url(): string {
     return `smtp://127.0.0.1:${this.port}`;
@@ -49,6 +51,10 @@ export class SmtpReceiver {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
+    });
+    // A client killed mid-session (the chaos test SIGKILLs the service) resets its socket: expected here.
+    server.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') this.errors.push(error);
     });
     this.server = server;
     this.port = (server.server.address() as AddressInfo).port;
