@@ -72,7 +72,19 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 async function serve(io: CliIo): Promise<number> {
   const service = await startService(loadConfig(io.env), (line) => io.stdout(`${line}\n`));
   closeOnSignals(service);
+  if (io.env.npm_lifecycle_event === 'start') stopWithParent();
   return 0;
+}
+
+/**
+ * Under `npm start`, a SIGKILL reaches npm but not this process, which would live on holding the
+ * port: follow npm when it goes away.
+ */
+function stopWithParent(): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
+  }, 500).unref();
 }
 
 async function verify(args: string[], io: CliIo): Promise<number> {
