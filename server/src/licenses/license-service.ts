@@ -54,10 +54,13 @@ export class LicenseService {
 
     const now = this.deps.clock.now();
     const licenseId = newLicenseId();
+    const { issuer, days, plan, licensee } = this.settings;
     const claims = licenseClaims(
       {
-        ...this.settings,
-        issuer: this.settings.issuer,
+        issuer,
+        days,
+        plan,
+        licensee,
         licenseId,
         email: request.email,
         userCount: request.userCount,
