@@ -15,6 +15,7 @@ import { licenseRoutes } from './routes/licenses.ts';
 import { lookupRoutes } from './lookup/lookup-routes.ts';
 import { previewRoutes } from './preview/preview-routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { sharedAssetRoutes } from './routes/shared-assets.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
 import type { SqlStore } from './store/sql-store.ts';
 import type { Tracker } from './tracker/tracker.ts';
@@ -125,6 +126,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   await app.register(licenseRoutes, { licenses, maxUserCount: config.maxUserCount, requireCaller });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(metricsRoutes, { metrics });
+  await app.register(sharedAssetRoutes);
   await app.register(lookupRoutes, {
     lookupToken: config.lookupToken,
     licenses,

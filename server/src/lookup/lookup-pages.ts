@@ -14,6 +14,7 @@ function layout(title: string, body: string, header = ''): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${h(title)} – Mintdesk</title>
+<link rel="stylesheet" href="/assets/base.css">
 <link rel="stylesheet" href="/lookup/assets/lookup.css">
 <link rel="icon" href="/lookup/assets/logo.svg">
 </head>

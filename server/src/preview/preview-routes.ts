@@ -155,6 +155,7 @@ function previewPage(ticket: z.infer<typeof PreviewQuery>, built: boolean): stri
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Ticket #${data.id} – Mintdesk preview</title>
+<link rel="stylesheet" href="/assets/base.css">
 <link rel="stylesheet" href="/preview/preview.css">
 <link rel="icon" href="/preview/app/logo-small.png">
 </head>
