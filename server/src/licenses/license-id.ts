@@ -12,5 +12,3 @@ export function newLicenseId(): string {
   for (const byte of bytes) id += ALPHABET[byte % ALPHABET.length];
   return id;
 }
-
-export const LICENSE_ID_PATTERN = /^lic_[a-z0-9]{8,40}$/;

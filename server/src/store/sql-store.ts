@@ -99,14 +99,6 @@ export class SqlStore {
     await this.db.updateTable('licenses').set({ delivery_status: 'queued' }).where('id', '=', licenseId).execute();
   }
 
-  async markDeliveryGivenUp(licenseId: string, error: string): Promise<void> {
-    await this.db
-      .updateTable('licenses')
-      .set({ delivery_status: 'failed', delivery_error: error })
-      .where('id', '=', licenseId)
-      .execute();
-  }
-
   async setIssueId(licenseId: string, issueId: string): Promise<void> {
     await this.db.updateTable('licenses').set({ issue_id: issueId }).where('id', '=', licenseId).execute();
   }
@@ -204,17 +196,6 @@ export class SqlStore {
       .where('state', 'in', ['pending', 'running'])
       .executeTakeFirstOrThrow();
     return Number(row.n);
-  }
-
-  async hasUnfinishedJob(licenseId: string, kind: JobKind): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('jobs')
-      .select('id')
-      .where('license_id', '=', licenseId)
-      .where('kind', '=', kind)
-      .where('state', 'in', ['pending', 'running'])
-      .executeTakeFirst();
-    return row !== undefined;
   }
 
   // --- audit trail ------------------------------------------------------------------------------

@@ -26,5 +26,3 @@ export interface Tracker {
   check(): Promise<void>;
   readonly description: string;
 }
-
-export class TrackerError extends Error {}
