@@ -7,11 +7,11 @@ import { AppError } from '../errors.ts';
 import type { KeyStore } from '../keys/key-store.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { JobRunner } from '../queue/job-runner.ts';
-import type { SqlStore } from '../store/sql-store.ts';
+import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
 import { type FailedStage, failureIssue } from '../tracker/issue-content.ts';
-import type { Tracker } from '../tracker/tracker.ts';
+import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
 import { newLicenseId } from './license-id.ts';
-import { toLicenseRecord, toLicenseRecords } from './license-view.ts';
+import { toLicenseRecord } from './license-view.ts';
 import { licenseClaims, signLicense } from './sign-license.ts';
 
 export interface LicenseServiceDeps {
@@ -30,6 +30,14 @@ export interface LicenseSettings {
   plan: string;
   licensee: { name: string; company: string };
   mintWaitMs: number;
+}
+
+export type LicenseFilter = { email?: string; ticketId?: number; limit: number };
+
+/** A license record with the ticket link the sidebar recorded (shown by the lookup page, not in the API). */
+export interface LicenseEntry {
+  record: LicenseRecord;
+  ticketUrl: string | null;
 }
 
 export interface MintOutcome {
@@ -122,15 +130,20 @@ export class LicenseService {
   }
 
   async get(id: string): Promise<LicenseRecord | undefined> {
-    const row = await this.deps.store.getLicense(id);
-    if (!row) return undefined;
-    const [record] = await toLicenseRecords([row], this.deps.tracker);
-    return record;
+    return (await this.getEntry(id))?.record;
   }
 
-  async list(filter: { email?: string; ticketId?: number; limit: number }): Promise<LicenseRecord[]> {
-    const rows = await this.deps.store.listLicenses(filter);
-    return toLicenseRecords(rows, this.deps.tracker);
+  async list(filter: LicenseFilter): Promise<LicenseRecord[]> {
+    return (await this.listEntries(filter)).map((entry) => entry.record);
+  }
+
+  async getEntry(id: string): Promise<LicenseEntry | undefined> {
+    const row = await this.deps.store.getLicense(id);
+    return row ? (await this.entriesFor([row]))[0] : undefined;
+  }
+
+  async listEntries(filter: LicenseFilter): Promise<LicenseEntry[]> {
+    return this.entriesFor(await this.deps.store.listLicenses(filter));
   }
 
   /** Emails the same license again to the same address; waits briefly for the outcome. */
@@ -153,18 +166,29 @@ export class LicenseService {
   }
 
   private async getOrThrow(id: string): Promise<LicenseRecord> {
-    const row = await this.deps.store.getLicense(id);
-    if (!row) throw new AppError('not_found', `No license has the id ${id}.`);
-    let issue = null;
-    if (row.issue_id !== null) {
+    const entry = await this.getEntry(id);
+    if (!entry) throw new AppError('not_found', `No license has the id ${id}.`);
+    return entry.record;
+  }
+
+  /**
+   * Records for many rows with one tracker round trip. While the tracker is unreachable the
+   * issue is null (as the contract allows): the license itself must still be answered.
+   */
+  private async entriesFor(rows: LicenseRow[]): Promise<LicenseEntry[]> {
+    const ids = rows.map((row) => row.issue_id).filter((id): id is string => id !== null);
+    let issues = new Map<string, IssueSnapshot>();
+    if (ids.length > 0) {
       try {
-        issue = (await this.deps.tracker.getIssues([row.issue_id])).get(row.issue_id) ?? null;
+        issues = await this.deps.tracker.getIssues(ids);
       } catch (error) {
-        // The license exists and is on its way; a tracker outage must not turn that into an error.
-        this.deps.log.warn({ err: error, licenseId: id }, 'tracker unavailable while answering');
+        this.deps.log.warn({ err: error }, 'tracker unavailable while answering');
       }
     }
-    return toLicenseRecord(row, issue);
+    return rows.map((row) => ({
+      record: toLicenseRecord(row, row.issue_id === null ? null : (issues.get(row.issue_id) ?? null)),
+      ticketUrl: row.ticket_url,
+    }));
   }
 
   private async repeat(licenseId: string, storedHash: string | null, requestHash: string): Promise<MintOutcome> {

@@ -1,6 +1,6 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import type { LicenseRow } from '../store/sql-store.ts';
-import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
+import type { IssueSnapshot } from '../tracker/tracker.ts';
 
 /** The contract's license record: the license, its delivery, and its issue as the tracker has it. */
 export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): LicenseRecord {
@@ -25,11 +25,4 @@ export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): L
         ? null
         : { id: issue.id, state: issue.state, title: issue.title, ...(issue.url ? { url: issue.url } : {}) },
   };
-}
-
-/** Records for many rows with one tracker round trip. */
-export async function toLicenseRecords(rows: LicenseRow[], tracker: Tracker): Promise<LicenseRecord[]> {
-  const ids = rows.map((row) => row.issue_id).filter((id): id is string => id !== null);
-  const issues = ids.length > 0 ? await tracker.getIssues(ids) : new Map<string, IssueSnapshot>();
-  return rows.map((row) => toLicenseRecord(row, row.issue_id === null ? null : (issues.get(row.issue_id) ?? null)));
 }

@@ -126,23 +126,19 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
         searchPage({ ...model, error: 'That is too long for an email, a ticket or a license id.' }),
       );
     const kind = classifyQuery(query);
-    const records =
+    const entries =
       kind === 'email'
-        ? await licenses.list({ email: query, limit: MAX_RESULTS })
+        ? await licenses.listEntries({ email: query, limit: MAX_RESULTS })
         : kind === 'ticket'
           ? query.length > 15
             ? []
-            : await licenses.list({ ticketId: Number(query), limit: MAX_RESULTS })
-          : await licenses.get(query).then((record) => (record ? [record] : []));
+            : await licenses.listEntries({ ticketId: Number(query), limit: MAX_RESULTS })
+          : await licenses.getEntry(query).then((entry) => (entry ? [entry] : []));
     await Promise.all(
-      records.map((record) => licenses.audit(record.license.id, session.name, 'looked up', `searching "${query}"`)),
+      entries.map(({ record }) => licenses.audit(record.license.id, session.name, 'looked up', `searching "${query}"`)),
     );
     const results = await Promise.all(
-      records.map(async (record) => ({
-        record,
-        ticketUrl: (await store.getLicense(record.license.id))?.ticket_url ?? null,
-        audit: await store.listAudit(record.license.id),
-      })),
+      entries.map(async (entry) => ({ ...entry, audit: await store.listAudit(entry.record.license.id) })),
     );
     return html(reply, 200, searchPage({ ...model, kind, results, notice: await resentNotice(request.query.resent) }));
   });
