@@ -1,22 +1,17 @@
 import { ErrorBody } from '@mintdesk/shared';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOKUP_TOKEN, startTestService, type TestService } from '../support/service.ts';
-import { SmtpReceiver } from '../support/smtp-receiver.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestService } from '../support/fixture.ts';
+import { LOOKUP_TOKEN, type TestService } from '../support/service.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
-const smtp = new SmtpReceiver();
+const fixture = useTestService();
 let service: TestService;
 let appToken: string;
 
 beforeAll(async () => {
-  await smtp.start();
-  service = await startTestService({ smtpUrl: smtp.url });
+  service = fixture.service;
   appToken = await service.appToken(3600);
-});
-afterAll(async () => {
-  await service.close();
-  await smtp.stop();
 });
 
 async function licenseCount(): Promise<number> {

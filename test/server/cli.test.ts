@@ -4,20 +4,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type CliIo, runCli } from '@mintdesk/server/cli.ts';
 import type { LicenseRecord } from '@mintdesk/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MINTDESK_BIN } from '../support/child-service.ts';
+import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
-import { startTestService, type TestService } from '../support/service.ts';
-import { SmtpReceiver } from '../support/smtp-receiver.ts';
+import { type TestService } from '../support/service.ts';
 
-const smtp = new SmtpReceiver();
+const fixture = useTestService();
 let service: TestService;
 let license: LicenseRecord;
 let licenseFile: string;
 
 beforeAll(async () => {
-  await smtp.start();
-  service = await startTestService({ smtpUrl: smtp.url });
+  service = fixture.service;
   license = (
     await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
       token: await service.appToken(),
@@ -26,10 +25,6 @@ beforeAll(async () => {
   ).body;
   licenseFile = path.join(service.dataDir, 'license.jwt');
   fs.writeFileSync(licenseFile, license.license.key);
-});
-afterAll(async () => {
-  await service.close();
-  await smtp.stop();
 });
 
 function cli(args: string[], options: { now?: Date; stdin?: string } = {}) {

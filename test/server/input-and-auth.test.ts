@@ -1,21 +1,16 @@
 import { ErrorBody } from '@mintdesk/shared';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
-import { APP_SECRET, LOOKUP_TOKEN, startTestService, type TestService } from '../support/service.ts';
-import { SmtpReceiver } from '../support/smtp-receiver.ts';
+import { APP_SECRET, LOOKUP_TOKEN, type TestService } from '../support/service.ts';
 import { signAppToken } from '../support/tokens.ts';
 
-const smtp = new SmtpReceiver();
+const fixture = useTestService({ env: { MAX_USER_COUNT: '500' } });
 let service: TestService;
 
 beforeAll(async () => {
-  await smtp.start();
-  service = await startTestService({ smtpUrl: smtp.url, env: { MAX_USER_COUNT: '500' } });
-});
-afterAll(async () => {
-  await service.close();
-  await smtp.stop();
+  service = fixture.service;
 });
 
 const valid = { agent: 'asmith', userCount: 25, email: 'jane@example.org' };

@@ -1,16 +1,16 @@
 import type { LicenseList, LicenseRecord } from '@mintdesk/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
-import { LOOKUP_TOKEN, startTestService, type TestService } from '../support/service.ts';
-import { SmtpReceiver } from '../support/smtp-receiver.ts';
+import { LOOKUP_TOKEN, type TestService } from '../support/service.ts';
 
-const smtp = new SmtpReceiver();
+const fixture = useTestService();
+const smtp = fixture.smtp;
 let service: TestService;
 const minted: LicenseRecord[] = [];
 
 beforeAll(async () => {
-  await smtp.start();
-  service = await startTestService({ smtpUrl: smtp.url });
+  service = fixture.service;
   for (const [email, ticketId] of [
     ['Jane@Example.org', 100],
     ['jane@example.org', 101],
@@ -23,10 +23,6 @@ beforeAll(async () => {
     });
     minted.push(response.body);
   }
-});
-afterAll(async () => {
-  await service.close();
-  await smtp.stop();
 });
 
 describe('lookup API', () => {

@@ -1,26 +1,22 @@
 import type { LicenseRecord } from '@mintdesk/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
-import { LOOKUP_TOKEN, startTestService, type TestService } from '../support/service.ts';
-import { SmtpReceiver } from '../support/smtp-receiver.ts';
+import { LOOKUP_TOKEN, type TestService } from '../support/service.ts';
 
-const smtp = new SmtpReceiver();
+const fixture = useTestService();
+const smtp = fixture.smtp;
 let service: TestService;
 let minted: LicenseRecord;
 
 beforeAll(async () => {
-  await smtp.start();
-  service = await startTestService({ smtpUrl: smtp.url });
+  service = fixture.service;
   minted = (
     await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
       token: await service.appToken(),
       body: { agent: 'asmith', userCount: 12, email: 'page@example.org', ticketId: 555 },
     })
   ).body;
-});
-afterAll(async () => {
-  await service.close();
-  await smtp.stop();
 });
 
 function form(fields: Record<string, string>): string {

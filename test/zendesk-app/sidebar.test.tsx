@@ -16,6 +16,14 @@ async function renderSidebar() {
   return screen.findByLabelText('User count');
 }
 
+/** The agent's one typed field and one click. */
+async function sendLicenseFor(userCount: string) {
+  const user = userEvent.setup();
+  await renderSidebar();
+  await user.type(screen.getByLabelText('User count'), userCount);
+  await user.click(screen.getByRole('button', { name: 'Send license' }));
+}
+
 describe('the ticket sidebar', () => {
   it('prefills the requester and the agent, and renders nothing outside Zendesk', async () => {
     stubZafClient({ email: 'customer@example.org', agent: 'Alex Agent', respond: none });
@@ -27,10 +35,7 @@ describe('the ticket sidebar', () => {
 
   it('shows what is wrong beside the field and sends nothing', async () => {
     const { request } = stubZafClient({ respond: none });
-    const user = userEvent.setup();
-    await renderSidebar();
-    await user.type(screen.getByLabelText('User count'), '0');
-    await user.click(screen.getByRole('button', { name: 'Send license' }));
+    await sendLicenseFor('0');
     const count = screen.getByLabelText('User count');
     expect(count.getAttribute('aria-invalid')).toBe('true');
     const described = (count.getAttribute('aria-describedby') ?? '').split(' ');
@@ -106,10 +111,7 @@ describe('the ticket sidebar', () => {
         return { licenses: [] };
       },
     });
-    const user = userEvent.setup();
-    await renderSidebar();
-    await user.type(screen.getByLabelText('User count'), '5');
-    await user.click(screen.getByRole('button', { name: 'Send license' }));
+    await sendLicenseFor('5');
     await screen.findByText('this domain does not accept mail');
     expect(screen.getByLabelText('Requester email').getAttribute('aria-invalid')).toBe('true');
   });
@@ -128,10 +130,7 @@ describe('the ticket sidebar', () => {
         return { licenses: [] };
       },
     });
-    const user = userEvent.setup();
-    await renderSidebar();
-    await user.type(screen.getByLabelText('User count'), '5');
-    await user.click(screen.getByRole('button', { name: 'Send license' }));
+    await sendLicenseFor('5');
     expect((await screen.findByRole('alert')).textContent).toContain('Something went wrong on our side.');
   });
 
@@ -148,10 +147,7 @@ describe('the ticket sidebar', () => {
         return {};
       },
     });
-    const user = userEvent.setup();
-    await renderSidebar();
-    await user.type(screen.getByLabelText('User count'), '25');
-    await user.click(screen.getByRole('button', { name: 'Send license' }));
+    await sendLicenseFor('25');
     const status = await screen.findByRole('status');
     await within(status).findByText('queued');
     await within(status).findByText('sent', {}, { timeout: 5000 });
