@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { apiRateLimit } from './abuse/rate-limits.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -92,6 +95,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
       plan: config.plan,
       licensee: config.licensee,
       mintWaitMs: config.mintWaitMs,
+      maxPerEmailPerDay: config.maxLicensesPerEmailPerDay,
     },
   );
   const requireCaller = createAuthenticator({
@@ -100,10 +104,15 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     clock: deps.clock,
   });
 
+  // Security headers on every answer; pages that need a looser or stricter policy set their own.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: config.publicUrl.startsWith('https:') ? { maxAge: 31_536_000 } : false,
+  });
+  await app.register(rateLimit, { global: false });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
@@ -112,7 +121,10 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     );
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof AppError) return reply.code(error.status).send(error.toBody());
+    if (error instanceof AppError) {
+      if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS));
+      return reply.code(error.status).send(error.toBody());
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed');
@@ -123,7 +135,12 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(new AppError('not_found').toBody()));
 
-  await app.register(licenseRoutes, { licenses, maxUserCount: config.maxUserCount, requireCaller });
+  await app.register(licenseRoutes, {
+    licenses,
+    maxUserCount: config.maxUserCount,
+    requireCaller,
+    rateLimit: apiRateLimit(config.rateLimits),
+  });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(metricsRoutes, { metrics });
   await app.register(sharedAssetRoutes);
@@ -133,6 +150,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     store: deps.store,
     clock: deps.clock,
     secureCookie: config.publicUrl.startsWith('https:'),
+    perSessionPerMinute: config.rateLimits.lookupPerMinute,
   });
   if (config.preview) {
     await app.register(previewRoutes, {

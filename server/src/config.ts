@@ -34,6 +34,11 @@ const EnvSchema = z.object({
   PREVIEW: flag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MINT_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(4000),
+  MAX_LICENSES_PER_EMAIL_PER_DAY: optionalString.pipe(
+    z.coerce.number<string | undefined>().int().min(1).max(1_000_000).optional(),
+  ),
+  RATE_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  RATE_LIMIT_LOOKUP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
 });
 
 /** How delivery retries are spaced; the contract fixes the bounds, tests shrink them. */
@@ -69,6 +74,10 @@ export interface Config {
   notifyWebhookUrl: string | undefined;
   preview: boolean;
   logLevel: string;
+  /** Ceiling on licenses per requester email in a rolling day; undefined: none. */
+  maxLicensesPerEmailPerDay: number | undefined;
+  /** Requests per minute per app installation and agent, and per lookup session or token; 0: no limit. */
+  rateLimits: { appPerMinute: number; lookupPerMinute: number };
   /** How long the mint answer waits for the first delivery attempt before saying `queued`. */
   mintWaitMs: number;
   retry: RetryPolicy;
@@ -120,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     preview: e.PREVIEW ?? isLoopback(e.HOST),
     logLevel: e.LOG_LEVEL,
     mintWaitMs: e.MINT_WAIT_MS,
+    maxLicensesPerEmailPerDay: e.MAX_LICENSES_PER_EMAIL_PER_DAY,
+    rateLimits: { appPerMinute: e.RATE_LIMIT_APP_PER_MINUTE, lookupPerMinute: e.RATE_LIMIT_LOOKUP_PER_MINUTE },
     retry: DEFAULT_RETRY_POLICY,
     pollIntervalMs: 1000,
     appDistDir: fileURLToPath(new URL('../../zendesk-app/dist', import.meta.url)),

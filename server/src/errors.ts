@@ -15,6 +15,10 @@ export const ERRORS = {
     message: 'This Idempotency-Key was already used with a different request body.',
   },
   rate_limited: { status: 429, message: 'Too many requests; try again later.' },
+  email_daily_limit: {
+    status: 429,
+    message: 'This requester email has reached the daily number of emergency licenses.',
+  },
   license_not_created: { status: 500, message: 'The license could not be created; nothing was sent.' },
   internal_error: { status: 500, message: 'Something went wrong on our side; it has been logged.' },
   service_unavailable: { status: 503, message: 'The service is not ready; try again shortly.' },
@@ -24,6 +28,8 @@ export type ErrorCode = keyof typeof ERRORS;
 
 export class AppError extends Error {
   readonly status: number;
+  /** Seconds after which a refused request may succeed; sent as `Retry-After`. */
+  retryAfterS: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -32,6 +38,16 @@ export class AppError extends Error {
   ) {
     super(message);
     this.status = ERRORS[code].status;
+  }
+
+  /** Fastify and its plugins read a thrown error's status from here. */
+  get statusCode(): number {
+    return this.status;
+  }
+
+  withRetryAfter(seconds: number): this {
+    this.retryAfterS = Math.max(1, Math.ceil(seconds));
+    return this;
   }
 
   toBody(): ErrorBody {

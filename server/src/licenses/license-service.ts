@@ -7,7 +7,8 @@ import { AppError } from '../errors.ts';
 import type { KeyStore } from '../keys/key-store.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { JobRunner } from '../queue/job-runner.ts';
-import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
+import { GroupCommit } from '../store/group-commit.ts';
+import type { InsertOutcome, LicenseRow, MintInsert, SqlStore } from '../store/sql-store.ts';
 import { type FailedStage, failureIssue } from '../tracker/issue-content.ts';
 import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
 import { newLicenseId } from './license-id.ts';
@@ -30,7 +31,12 @@ export interface LicenseSettings {
   plan: string;
   licensee: { name: string; company: string };
   mintWaitMs: number;
+  /** At most this many licenses per requester email in any 24 hours; undefined: no ceiling. */
+  maxPerEmailPerDay: number | undefined;
 }
+
+/** Mints arriving together share one transaction; larger groups are split. */
+const MAX_MINT_GROUP = 256;
 
 export type LicenseFilter = { email?: string; ticketId?: number; limit: number };
 
@@ -48,10 +54,17 @@ export interface MintOutcome {
 
 /** Minting, finding and resending licenses: the use cases behind the HTTP routes. */
 export class LicenseService {
+  private readonly inserts: GroupCommit<MintInsert, InsertOutcome>;
+
   constructor(
     private readonly deps: LicenseServiceDeps,
     private readonly settings: LicenseSettings,
-  ) {}
+  ) {
+    this.inserts = new GroupCommit(
+      (items) => deps.store.insertLicenses(items, deps.clock.now().getTime()),
+      MAX_MINT_GROUP,
+    );
+  }
 
   async mint(request: MintRequest, idempotencyKey: string | undefined, caller: Caller): Promise<MintOutcome> {
     const requestHash = hashRequest(request);
@@ -87,29 +100,36 @@ export class LicenseService {
       );
     }
 
-    let jobId: number;
+    const row: LicenseRow = {
+      id: licenseId,
+      key,
+      issued_at: new Date(claims.iat * 1000).toISOString(),
+      expires_at: new Date(claims.exp * 1000).toISOString(),
+      created_ms: now.getTime(),
+      user_count: request.userCount,
+      email: request.email,
+      email_lower: request.email.toLowerCase(),
+      agent: request.agent,
+      ticket_id: request.ticketId ?? null,
+      ticket_url: request.ticketUrl ?? null,
+      delivery_status: 'queued',
+      delivery_attempts: 0,
+      delivery_error: null,
+      delivered_at: null,
+      issue_id: null,
+      idempotency_key: idempotencyKey ?? null,
+      request_hash: requestHash,
+    };
+    let outcome: InsertOutcome;
     try {
-      const outcome = await this.deps.store.insertLicenseWithJob(
-        {
-          id: licenseId,
-          key,
-          issued_at: new Date(claims.iat * 1000).toISOString(),
-          expires_at: new Date(claims.exp * 1000).toISOString(),
-          created_ms: now.getTime(),
-          user_count: request.userCount,
-          email: request.email,
-          email_lower: request.email.toLowerCase(),
-          agent: request.agent,
-          ticket_id: request.ticketId ?? null,
-          ticket_url: request.ticketUrl ?? null,
-          delivery_status: 'queued',
-          idempotency_key: idempotencyKey ?? null,
-          request_hash: requestHash,
+      outcome = await this.inserts.submit({
+        license: row,
+        audit: {
+          actor: caller.kind === 'app' ? request.agent : caller.name,
+          detail: `${request.userCount} users for ${request.email}`,
         },
-        now.getTime(),
-      );
-      if (!outcome.created) return this.repeat(outcome.licenseId, outcome.requestHash, requestHash);
-      jobId = outcome.jobId;
+        dailyCeiling: this.settings.maxPerEmailPerDay,
+      });
     } catch (error) {
       await this.recordEarlyFailure('store', error, request, licenseId);
       throw new AppError(
@@ -117,15 +137,19 @@ export class LicenseService {
         'The license could not be stored; nothing was sent. The failure is recorded in the tracker.',
       );
     }
+    if (!outcome.created) {
+      if (outcome.reason === 'idempotent') return this.repeat(outcome.licenseId, outcome.requestHash, requestHash);
+      throw new AppError(
+        'email_daily_limit',
+        `${request.email} already received ${this.settings.maxPerEmailPerDay} emergency licenses in the last 24 hours, the most this service allows. Find them on the lookup page or resend one instead.`,
+      ).withRetryAfter((outcome.retryAtMs - now.getTime()) / 1000);
+    }
 
     this.deps.metrics.licensesMinted.inc();
-    await this.audit(
-      licenseId,
-      caller.kind === 'app' ? request.agent : caller.name,
-      'minted',
-      `${request.userCount} users for ${request.email}`,
-    );
-    await this.deps.runner.runAndWait({ id: jobId, licenseId, kind: 'deliver' }, this.settings.mintWaitMs);
+    const job = { id: outcome.jobId, licenseId, kind: 'deliver' as const };
+    const attempted = await this.deps.runner.runAndWait(job, this.settings.mintWaitMs);
+    // Nothing ran yet when every worker was busy: the row as written is the answer.
+    if (!attempted) return { record: toLicenseRecord(row, null), created: true };
     return { record: await this.getOrThrow(licenseId), created: true };
   }
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { sessionRateLimit } from '../abuse/rate-limits.ts';
 import { secretsEqual } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import type { LicenseService } from '../licenses/license-service.ts';
@@ -19,6 +19,8 @@ export interface LookupRoutesOptions {
   clock: Clock;
   /** Mark the cookie Secure: the page is served over https. */
   secureCookie: boolean;
+  /** Searches, downloads and resends per signed-in session per minute; 0: no limit. */
+  perSessionPerMinute: number;
 }
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
@@ -57,7 +59,6 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
   const signer = new SessionSigner(options.lookupToken);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
-  await app.register(rateLimit, { global: false });
 
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, fs.readFileSync(path.join(STATIC_DIR, name))]));
 
@@ -67,8 +68,29 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
+  const sessionOf = (request: FastifyRequest): LookupSession | undefined =>
+    signer.verify(request.cookies[SESSION_COOKIE], clock.now());
+  const limited = { rateLimit: sessionRateLimit(options.perSessionPerMinute, (request) => sessionOf(request)?.id) };
+
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode === 429) {
+      const session = sessionOf(request);
+      if (session) {
+        const wait = reply.getHeader('retry-after') ?? '60';
+        return html(
+          reply,
+          429,
+          searchPage({
+            query: '',
+            kind: undefined,
+            results: [],
+            csrf: signer.csrfToken(session),
+            who: session.name,
+            now: clock.now(),
+            error: `Too many searches from this session. Wait ${String(wait)} seconds, then try again.`,
+          }),
+        );
+      }
       return html(
         reply,
         429,
@@ -89,9 +111,6 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     );
   });
 
-  const sessionOf = (request: FastifyRequest): LookupSession | undefined =>
-    signer.verify(request.cookies[SESSION_COOKIE], clock.now());
-
   // The form never echoes the requested URL: signed out, not even a license id appears on the page.
   const askToSignIn = (_request: FastifyRequest, reply: FastifyReply) =>
     html(reply, 401, signInPage({ next: '/lookup' }));
@@ -105,7 +124,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
       .send(body);
   });
 
-  app.get<{ Querystring: { q?: string; resent?: string } }>('/lookup', async (request, reply) => {
+  app.get<{ Querystring: { q?: string; resent?: string } }>('/lookup', { config: limited }, async (request, reply) => {
     const session = sessionOf(request);
     if (!session) return html(reply, 200, signInPage({ next: '/lookup' }));
     const query = typeof request.query.q === 'string' ? request.query.q.trim() : '';
@@ -173,7 +192,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     return reply.redirect('/lookup', 303);
   });
 
-  app.get<{ Params: { id: string } }>('/lookup/licenses/:id/download', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/lookup/licenses/:id/download', { config: limited }, async (request, reply) => {
     const session = sessionOf(request);
     if (!session) return askToSignIn(request, reply);
     const record = await licenses.get(request.params.id);
@@ -187,6 +206,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
 
   app.post<{ Params: { id: string }; Body: { csrf?: unknown; back?: unknown } }>(
     '/lookup/licenses/:id/resend',
+    { config: limited },
     async (request, reply) => {
       const session = sessionOf(request);
       if (!session) return askToSignIn(request, reply);

@@ -67,22 +67,24 @@ export class JobRunner {
 
   /**
    * Starts the job now and waits until an attempt at it (or at another job of the same kind for
-   * the same license) has finished, or until `timeoutMs` has passed. Returns at once when every
-   * worker slot is busy.
+   * the same license) has finished, or until `timeoutMs` has passed. Returns false at once,
+   * without waiting, when every worker slot is busy.
    */
-  async runAndWait(job: { id: number; licenseId: string; kind: JobKind }, timeoutMs: number): Promise<void> {
+  async runAndWait(job: { id: number; licenseId: string; kind: JobKind }, timeoutMs: number): Promise<boolean> {
     // At capacity the job would only wait its turn: answer now (queued) instead of holding the caller.
     if (this.inflight.size >= this.options.concurrency) {
       this.wake();
-      return;
+      return false;
     }
     const abort = new AbortController();
     const finished = once(this.finished, `${job.kind}:${job.licenseId}`, { signal: abort.signal });
     try {
       void this.dispatch(job.id).catch((error: unknown) => this.log.error({ err: error }, 'could not dispatch a job'));
       await Promise.race([finished, delay(timeoutMs, undefined, { signal: abort.signal })]);
+      return true;
     } catch (error) {
       if ((error as Error).name !== 'AbortError') throw error;
+      return true;
     } finally {
       abort.abort();
     }

@@ -1,4 +1,5 @@
 import { IdempotencyKey, mintRequestSchema } from '@mintdesk/shared';
+import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { CallerKind } from '../auth/authenticate.ts';
@@ -10,6 +11,8 @@ export interface LicenseRoutesOptions {
   licenses: LicenseService;
   maxUserCount: number;
   requireCaller: (...allowed: CallerKind[]) => onRequestHookHandler;
+  /** Per-caller request budget, counted after authentication. */
+  rateLimit: RateLimitOptions;
 }
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
@@ -36,11 +39,12 @@ const ListQuery = z
 
 export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
   app,
-  { licenses, maxUserCount, requireCaller },
+  { licenses, maxUserCount, requireCaller, rateLimit },
 ) => {
   const MintBody = mintRequestSchema(maxUserCount);
+  const limited = { rateLimit };
 
-  app.post('/api/v1/licenses', { onRequest: requireCaller('app') }, async (request, reply) => {
+  app.post('/api/v1/licenses', { onRequest: requireCaller('app'), config: limited }, async (request, reply) => {
     const keyHeader = request.headers['idempotency-key'];
     let idempotencyKey: string | undefined;
     if (keyHeader !== undefined) {
@@ -58,36 +62,44 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
     return reply.code(201).send(record);
   });
 
-  app.get('/api/v1/licenses', { onRequest: requireCaller('app', 'lookup') }, async (request) => {
+  app.get('/api/v1/licenses', { onRequest: requireCaller('app', 'lookup'), config: limited }, async (request) => {
     const query = ListQuery.safeParse(request.query);
     if (!query.success) throw validationError(fieldsOf(query.error));
     const { email, ticketId, limit } = query.data;
     return { licenses: await licenses.list({ email, ticketId, limit: limit ?? 100 }) };
   });
 
-  app.get('/api/v1/licenses/:id', { onRequest: requireCaller('app', 'lookup') }, async (request) => {
+  app.get('/api/v1/licenses/:id', { onRequest: requireCaller('app', 'lookup'), config: limited }, async (request) => {
     const { id } = parseId(request.params);
     const record = await licenses.get(id);
     if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
     return record;
   });
 
-  app.post('/api/v1/licenses/:id/resend', { onRequest: requireCaller('app', 'lookup') }, async (request) => {
-    const { id } = parseId(request.params);
-    return licenses.resend(id, request.caller?.name ?? 'unknown');
-  });
+  app.post(
+    '/api/v1/licenses/:id/resend',
+    { onRequest: requireCaller('app', 'lookup'), config: limited },
+    async (request) => {
+      const { id } = parseId(request.params);
+      return licenses.resend(id, request.caller?.name ?? 'unknown');
+    },
+  );
 
-  app.get('/api/v1/licenses/:id/download', { onRequest: requireCaller('lookup') }, async (request, reply) => {
-    const { id } = parseId(request.params);
-    const record = await licenses.get(id);
-    if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
-    await licenses.audit(id, request.caller?.name ?? 'unknown', 'downloaded', null);
-    return reply
-      .header('content-type', 'application/jwt; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="license.jwt"')
-      .header('cache-control', 'no-store')
-      .send(record.license.key);
-  });
+  app.get(
+    '/api/v1/licenses/:id/download',
+    { onRequest: requireCaller('lookup'), config: limited },
+    async (request, reply) => {
+      const { id } = parseId(request.params);
+      const record = await licenses.get(id);
+      if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
+      await licenses.audit(id, request.caller?.name ?? 'unknown', 'downloaded', null);
+      return reply
+        .header('content-type', 'application/jwt; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="license.jwt"')
+        .header('cache-control', 'no-store')
+        .send(record.license.key);
+    },
+  );
 };
 
 function parseId(params: unknown): { id: string } {

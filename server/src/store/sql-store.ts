@@ -5,8 +5,21 @@ export type LicenseRow = Selectable<LicensesTable>;
 export type JobRow = Selectable<JobsTable>;
 export type NewLicense = Omit<LicenseRow, 'delivery_attempts' | 'delivery_error' | 'delivered_at' | 'issue_id'>;
 
+/** A new license to write, with what the same transaction also records. */
+export interface MintInsert {
+  license: NewLicense;
+  /** The "minted" audit entry. */
+  audit: { actor: string; detail: string };
+  /** The operator's ceiling on licenses per requester email in a rolling day, when set. */
+  dailyCeiling?: number | undefined;
+}
+
 export type InsertOutcome =
-  { created: true; jobId: number } | { created: false; licenseId: string; requestHash: string | null };
+  | { created: true; jobId: number }
+  | { created: false; reason: 'idempotent'; licenseId: string; requestHash: string | null }
+  | { created: false; reason: 'ceiling'; retryAtMs: number };
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface DeliveryOutcome {
   status: 'sent' | 'queued' | 'failed';
@@ -43,30 +56,98 @@ export class SqlStore {
   }
 
   /**
-   * Writes the license and its delivery job in one transaction, so a license that was answered
-   * with 201 always has the work that emails it. With an idempotency key already taken, writes
-   * nothing and names the license that holds it.
+   * Writes licenses with their delivery jobs and audit entries in one transaction (one fsync for
+   * the whole group), so a license answered with 201 always has the work that emails it. A license
+   * whose idempotency key is taken, or whose email reached its daily ceiling, writes nothing; the
+   * outcomes come back in the order of `items`.
    */
-  async insertLicenseWithJob(license: NewLicense, nowMs: number): Promise<InsertOutcome> {
+  async insertLicenses(items: MintInsert[], nowMs: number): Promise<InsertOutcome[]> {
     return this.db.transaction().execute(async (trx) => {
-      if (license.idempotency_key !== null) {
-        const existing = await trx
+      const keys = items.map((item) => item.license.idempotency_key).filter((key): key is string => key !== null);
+      const holders = new Map<string, { licenseId: string; requestHash: string | null }>();
+      if (keys.length > 0) {
+        const rows = await trx
           .selectFrom('licenses')
-          .select(['id', 'request_hash'])
-          .where('idempotency_key', '=', license.idempotency_key)
-          .executeTakeFirst();
-        if (existing) return { created: false, licenseId: existing.id, requestHash: existing.request_hash };
+          .select(['id', 'request_hash', 'idempotency_key'])
+          .where('idempotency_key', 'in', keys)
+          .execute();
+        for (const row of rows)
+          holders.set(row.idempotency_key as string, { licenseId: row.id, requestHash: row.request_hash });
       }
+      const recentByEmail = new Map<string, number[]>();
+      const outcomes: Array<InsertOutcome | undefined> = [];
+      const accepted: MintInsert[] = [];
+      for (const item of items) {
+        const { license } = item;
+        const holder = license.idempotency_key === null ? undefined : holders.get(license.idempotency_key);
+        if (holder) {
+          outcomes.push({ created: false, reason: 'idempotent', ...holder });
+          continue;
+        }
+        if (item.dailyCeiling !== undefined) {
+          let recent = recentByEmail.get(license.email_lower);
+          if (!recent) {
+            const rows = await trx
+              .selectFrom('licenses')
+              .select('created_ms')
+              .where('email_lower', '=', license.email_lower)
+              .where('created_ms', '>', license.created_ms - DAY_MS)
+              .orderBy('created_ms')
+              .execute();
+            recent = rows.map((row) => Number(row.created_ms));
+            recentByEmail.set(license.email_lower, recent);
+          }
+          if (recent.length >= item.dailyCeiling) {
+            // A slot frees up when enough of the day's licenses have left the rolling window.
+            const freedBy = recent[recent.length - item.dailyCeiling] as number;
+            outcomes.push({ created: false, reason: 'ceiling', retryAtMs: freedBy + DAY_MS });
+            continue;
+          }
+          recent.push(license.created_ms);
+        }
+        if (license.idempotency_key !== null)
+          holders.set(license.idempotency_key, { licenseId: license.id, requestHash: license.request_hash });
+        outcomes.push(undefined);
+        accepted.push(item);
+      }
+      if (accepted.length === 0) return outcomes as InsertOutcome[];
+
       await trx
         .insertInto('licenses')
-        .values({ ...license, delivery_attempts: 0, delivery_error: null, delivered_at: null, issue_id: null })
+        .values(
+          accepted.map(({ license }) => ({
+            ...license,
+            delivery_attempts: 0,
+            delivery_error: null,
+            delivered_at: null,
+            issue_id: null,
+          })),
+        )
         .execute();
-      const job = await trx
+      const jobs = await trx
         .insertInto('jobs')
-        .values(newJob(license.id, 'deliver', nowMs))
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { created: true, jobId: job.id };
+        .values(accepted.map(({ license }) => newJob(license.id, 'deliver', nowMs)))
+        .returning(['id', 'license_id'])
+        .execute();
+      await trx
+        .insertInto('audit')
+        .values(
+          accepted.map(({ license, audit }) => ({
+            license_id: license.id,
+            actor: audit.actor,
+            action: 'minted',
+            detail: audit.detail,
+            at: new Date(nowMs).toISOString(),
+          })),
+        )
+        .execute();
+      const jobIds = new Map(jobs.map((job) => [job.license_id, Number(job.id)]));
+      let next = 0;
+      return outcomes.map((outcome) => {
+        if (outcome) return outcome;
+        const { license } = accepted[next++] as MintInsert;
+        return { created: true, jobId: jobIds.get(license.id) as number };
+      });
     });
   }
 
