@@ -150,7 +150,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     store: deps.store,
     clock: deps.clock,
     secureCookie: config.publicUrl.startsWith('https:'),
-    perSessionPerMinute: config.rateLimits.lookupPerMinute,
+    perSessionPerMinute: config.rateLimits.lookupSessionPerMinute,
   });
   if (config.preview) {
     await app.register(previewRoutes, {

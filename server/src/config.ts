@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_USER_COUNT } from '@mintdesk/shared';
 import { z } from 'zod';
+import type { RateLimits } from './abuse/rate-limits.ts';
 
 const optionalString = z
   .string()
@@ -38,7 +39,8 @@ const EnvSchema = z.object({
     z.coerce.number<string | undefined>().int().min(1).max(1_000_000).optional(),
   ),
   RATE_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
-  RATE_LIMIT_LOOKUP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  RATE_LIMIT_LOOKUP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  RATE_LIMIT_LOOKUP_API_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
 /** How delivery retries are spaced; the contract fixes the bounds, tests shrink them. */
@@ -76,8 +78,8 @@ export interface Config {
   logLevel: string;
   /** Ceiling on licenses per requester email in a rolling day; undefined: none. */
   maxLicensesPerEmailPerDay: number | undefined;
-  /** Requests per minute per app installation and agent, and per lookup session or token; 0: no limit. */
-  rateLimits: { appPerMinute: number; lookupPerMinute: number };
+  /** Requests per minute; 0: no limit. */
+  rateLimits: RateLimits;
   /** How long the mint answer waits for the first delivery attempt before saying `queued`. */
   mintWaitMs: number;
   retry: RetryPolicy;
@@ -130,7 +132,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     mintWaitMs: e.MINT_WAIT_MS,
     maxLicensesPerEmailPerDay: e.MAX_LICENSES_PER_EMAIL_PER_DAY,
-    rateLimits: { appPerMinute: e.RATE_LIMIT_APP_PER_MINUTE, lookupPerMinute: e.RATE_LIMIT_LOOKUP_PER_MINUTE },
+    rateLimits: {
+      appPerMinute: e.RATE_LIMIT_APP_PER_MINUTE,
+      lookupSessionPerMinute: e.RATE_LIMIT_LOOKUP_PER_MINUTE,
+      lookupApiPerMinute: e.RATE_LIMIT_LOOKUP_API_PER_MINUTE,
+    },
     retry: DEFAULT_RETRY_POLICY,
     pollIntervalMs: 1000,
     appDistDir: fileURLToPath(new URL('../../zendesk-app/dist', import.meta.url)),

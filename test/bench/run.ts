@@ -56,7 +56,16 @@ function seed(dataDir: string, count: number): void {
 
 const smtp = await new SmtpReceiver().start();
 const dataDir = tempDir('mintdesk-bench-');
-const env = { DATA_DIR: dataDir, SMTP_URL: smtp.url, APP_SECRET, LOOKUP_TOKEN, LOG_LEVEL: 'warn', PREVIEW: '0' };
+// Capacity, not policy: the per-caller rate limits would cap one token at 600 requests a minute.
+const env = {
+  DATA_DIR: dataDir,
+  SMTP_URL: smtp.url,
+  APP_SECRET,
+  LOOKUP_TOKEN,
+  LOG_LEVEL: 'warn',
+  PREVIEW: '0',
+  RATE_LIMIT_APP_PER_MINUTE: '0',
+};
 let service = await spawnService(env);
 const appToken = await signAppToken(APP_SECRET, { now: new Date(), lifetimeS: 3600 });
 const mintRequest = {

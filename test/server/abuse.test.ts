@@ -98,8 +98,8 @@ describe('rate limit per app installation and agent', () => {
   });
 });
 
-describe('rate limit for the lookup token', () => {
-  const service = serviceWith({ RATE_LIMIT_LOOKUP_PER_MINUTE: '2' });
+describe('rate limit for the lookup token, when the operator sets one', () => {
+  const service = serviceWith({ RATE_LIMIT_LOOKUP_API_PER_MINUTE: '2' });
 
   it('answers 429 on the lookup API after the budget', async () => {
     const url = `${service().url}/api/v1/licenses?email=someone%40example.org`;
@@ -207,6 +207,7 @@ describe('abuse settings', () => {
     ['MAX_LICENSES_PER_EMAIL_PER_DAY', 'many'],
     ['RATE_LIMIT_APP_PER_MINUTE', '-1'],
     ['RATE_LIMIT_LOOKUP_PER_MINUTE', '1.5'],
+    ['RATE_LIMIT_LOOKUP_API_PER_MINUTE', 'x'],
   ])('%s=%s is refused by name', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -215,7 +216,7 @@ describe('abuse settings', () => {
   it('has no email ceiling and generous rate limits by default', () => {
     const config = loadConfig({});
     expect(config.maxLicensesPerEmailPerDay).toBeUndefined();
-    expect(config.rateLimits).toEqual({ appPerMinute: 600, lookupPerMinute: 600 });
+    expect(config.rateLimits).toEqual({ appPerMinute: 600, lookupSessionPerMinute: 120, lookupApiPerMinute: 0 });
     expect(loadConfig({ MAX_LICENSES_PER_EMAIL_PER_DAY: '3' }).maxLicensesPerEmailPerDay).toBe(3);
   });
 });

@@ -16,3 +16,16 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
 }
+
+/** Real time that a test can still move forward: for suites that wait on real retries. */
+export class RunningClock extends ManualClock {
+  private offsetMs = 0;
+
+  override now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+
+  override advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}

@@ -29,6 +29,8 @@ export class SmtpReceiver {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      // stop() cuts open sessions (421) after this instead of waiting 30 s: an outage starts at once.
+      closeTimeout: 100,
       onRcptTo: (_address, _session, callback) => {
         if (this.held) {
           this.held.push(() => this.answerRecipient(callback));

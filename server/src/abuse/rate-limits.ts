@@ -5,8 +5,13 @@ import { AppError } from '../errors.ts';
 export interface RateLimits {
   /** Requests per minute per app installation and agent; 0 turns the limit off. */
   appPerMinute: number;
-  /** Requests per minute per lookup session (or the lookup token); 0 turns the limit off. */
-  lookupPerMinute: number;
+  /** Searches, downloads and resends per minute per lookup page session; 0 turns the limit off. */
+  lookupSessionPerMinute: number;
+  /**
+   * API requests per minute with the lookup token itself. Off by default: it is the operator's
+   * credential for scripts, which may check thousands of licenses after an incident.
+   */
+  lookupApiPerMinute: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -27,7 +32,7 @@ export function callerKey(request: FastifyRequest): string {
 }
 
 function perMinuteFor(limits: RateLimits, key: string): number {
-  return key.startsWith('app:') ? limits.appPerMinute : limits.lookupPerMinute;
+  return key.startsWith('app:') ? limits.appPerMinute : limits.lookupApiPerMinute;
 }
 
 export function tooManyRequests(retryAfterMs: number): AppError {

@@ -1,0 +1,119 @@
+import type { LicenseRecord } from '@mintdesk/shared';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunningClock } from '../support/clock.ts';
+import { request } from '../support/http.ts';
+import { LOOKUP_TOKEN, startTestService, type TestService } from '../support/service.ts';
+import { SmtpReceiver } from '../support/smtp-receiver.ts';
+
+const OUTAGE_MS = Number(process.env.OUTAGE_SECONDS ?? 60) * 1000;
+const WORKERS = 6;
+
+const smtp = new SmtpReceiver();
+let service: TestService;
+
+beforeAll(async () => {
+  await smtp.start();
+  service = await startTestService({
+    smtpUrl: smtp.url,
+    clock: new RunningClock(),
+    mintWaitMs: 500,
+    // The contract's spacing (first retry within 10 s, then doubling) squeezed so the test ends soon
+    // after the mail server returns.
+    retry: { firstDelayMs: 500, maxDelayMs: 3000 },
+    env: { RATE_LIMIT_APP_PER_MINUTE: '0' },
+  });
+});
+afterAll(async () => {
+  await service?.close();
+  await smtp.stop();
+});
+
+type Phase = 'before' | 'during' | 'after';
+
+describe('the mail server goes away for a while under load', () => {
+  it('keeps minting, then delivers every license and ends each issue closed as a success', async () => {
+    const token = await service.appToken(3600);
+    const acknowledged = new Map<string, { key: string; phase: Phase; status: string }>();
+    const failures: string[] = [];
+    let phase: Phase = 'before';
+    let sequence = 0;
+    let running = true;
+
+    const workers = Array.from({ length: WORKERS }, async () => {
+      while (running) {
+        const n = sequence++;
+        const answer = await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
+          token,
+          body: { agent: 'outage', userCount: 1 + (n % 20), email: `o${n}@outage.example`, ticketId: n + 1 },
+        });
+        if (answer.status === 201) {
+          acknowledged.set(answer.body.license.id, {
+            key: answer.body.license.key,
+            phase,
+            status: answer.body.delivery.status,
+          });
+        } else {
+          failures.push(`${answer.status} ${JSON.stringify(answer.body)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await smtp.stop();
+    phase = 'during';
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    await smtp.start();
+    phase = 'after';
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    running = false;
+    await Promise.all(workers);
+
+    const during = [...acknowledged.values()].filter((entry) => entry.phase === 'during');
+    expect(failures).toEqual([]);
+    expect(during.length).toBeGreaterThan(10);
+    expect(during.every((entry) => entry.status === 'queued')).toBe(true);
+
+    // Everything queued during the outage arrives once the server is back.
+    await smtp.waitForMessages(acknowledged.size, 60_000);
+    const keysEmailed = new Map<string, number>();
+    for (const mail of smtp.messages) {
+      const attachment = mail.attachments.find((file) => file.filename === 'license.jwt');
+      const key = attachment?.content.toString('utf8').trim() ?? '';
+      keysEmailed.set(key, (keysEmailed.get(key) ?? 0) + 1);
+    }
+    const missing = [...acknowledged.values()].filter((entry) => !keysEmailed.has(entry.key));
+    expect(missing).toHaveLength(0);
+
+    // Issues catch up through the durable queue: each license ends with one closed success issue.
+    const deadline = Date.now() + 30_000;
+    let records: LicenseRecord[] = [];
+    for (;;) {
+      records = await Promise.all(
+        [...acknowledged.keys()].map(
+          async (id) =>
+            (await request<LicenseRecord>(`${service.url}/api/v1/licenses/${id}`, { token: LOOKUP_TOKEN })).body,
+        ),
+      );
+      const settled = records.every((record) => record.delivery.status === 'sent' && record.issue?.state === 'closed');
+      if (settled || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    for (const record of records) {
+      expect(record.delivery.status).toBe('sent');
+      expect(record.issue?.state).toBe('closed');
+      expect(record.issue?.title).toBe(
+        `[Success] - Created a license under ${record.license.email} for ${record.license.userCount} users`,
+      );
+    }
+    const perLicense = await sql<{ n: number }>`
+      select count(*) as n from issues group by license_id having count(*) > 1`.execute(service.store.db);
+    expect(perLicense.rows).toHaveLength(0);
+
+    process.stdout.write(
+      `outage: acknowledged=${acknowledged.size} during_outage=${during.length} emails=${smtp.messages.length} ` +
+        `duplicate_emails=${smtp.messages.length - keysEmailed.size} missing=${missing.length}\n`,
+    );
+  });
+});
