@@ -42,7 +42,7 @@ export async function startService(
   const appSecret = resolveSecret('APP_SECRET', config.appSecret, config.dataDir, 'app-secret');
   const lookupToken = resolveSecret('LOOKUP_TOKEN', config.lookupToken, config.dataDir, 'lookup-token');
   const database = await openSqliteDatabase(sqliteFileFor(config.databaseUrl, config.dataDir));
-  const store = new SqlStore(database.db);
+  const store = new SqlStore(database.db, database.stopHelpers);
   const keys = await FileKeyStore.open(config.dataDir);
   const mailer: Mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl)

@@ -54,7 +54,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     retry: { ...base.retry, ...options.retry },
   };
   const database = await openSqliteDatabase(path.join(dataDir, 'mintdesk.sqlite'));
-  const store = new SqlStore(database.db);
+  const store = new SqlStore(database.db, database.stopHelpers);
   const mailer: Mailer = new SmtpMailer(options.smtpUrl);
   const app = await buildApp(config, {
     store,

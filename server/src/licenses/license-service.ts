@@ -91,7 +91,7 @@ export class LicenseService {
     );
     let key: string;
     try {
-      key = await signLicense(claims, this.deps.keys.current());
+      key = signLicense(claims, this.deps.keys.current());
     } catch (error) {
       await this.recordEarlyFailure('sign', error, request, null);
       throw new AppError(

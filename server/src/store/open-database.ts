@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { Checkpointer } from './checkpointer.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -9,6 +10,8 @@ export interface OpenDatabase {
   db: Kysely<Database>;
   /** Human-readable location, for start-up output (never includes credentials). */
   location: string;
+  /** Stops what runs beside the database (the checkpointer); the store closes the database itself. */
+  stopHelpers: () => Promise<void>;
 }
 
 /** Opens the SQLite file (creating it), sets durability pragmas and applies migrations. */
@@ -20,9 +23,11 @@ export async function openSqliteDatabase(file: string): Promise<OpenDatabase> {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('wal_autocheckpoint = 0');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateToLatest(db as Kysely<unknown>);
-  return { db, location: file };
+  const checkpointer = new Checkpointer(file);
+  return { db, location: file, stopHelpers: () => checkpointer.stop() };
 }
 
 export function sqliteFileFor(databaseUrl: string | undefined, dataDir: string): string {
