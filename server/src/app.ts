@@ -11,6 +11,8 @@ import { AppError, type ErrorCode } from './errors.ts';
 import type { KeyStore } from './keys/key-store.ts';
 import { LicenseService } from './licenses/license-service.ts';
 import type { Mailer } from './mail/mailer.ts';
+import { notifyLicense } from './notify/notify-license.ts';
+import type { Notifier } from './notify/webhook-notifier.ts';
 import { Metrics } from './ops/metrics.ts';
 import { JobRunner } from './queue/job-runner.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -28,6 +30,8 @@ export interface Deps {
   store: SqlStore;
   mailer: Mailer;
   tracker: Tracker;
+  /** The team channel (NOTIFY_WEBHOOK_URL); absent when none is configured. */
+  notifier?: Notifier | undefined;
   keys: KeyStore;
   clock: Clock;
   /** A pino logger; when absent the app makes one at `config.logLevel`. */
@@ -78,17 +82,30 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
             mailFrom: config.mailFrom,
             licenseDays: config.licenseDays,
             plan: config.plan,
+            notify: deps.notifier !== undefined,
           },
           attempt,
         ),
       sync_issue: (attempt) => recordIssue(syncDeps, attempt),
-      notify: async () => ({ outcome: 'done' }),
+      notify: async (attempt) => {
+        const notifier = deps.notifier;
+        return notifier ? notifyLicense({ ...syncDeps, notifier }, attempt) : { outcome: 'done' };
+      },
     },
     { concurrency: 16, pollIntervalMs: config.pollIntervalMs, leaseMs: 5 * 60_000, retry: config.retry },
     log,
   );
   const licenses = new LicenseService(
-    { store: deps.store, tracker: deps.tracker, keys: deps.keys, clock: deps.clock, runner, metrics, log },
+    {
+      store: deps.store,
+      tracker: deps.tracker,
+      notifier: deps.notifier,
+      keys: deps.keys,
+      clock: deps.clock,
+      runner,
+      metrics,
+      log,
+    },
     {
       issuer: config.publicUrl,
       days: config.licenseDays,

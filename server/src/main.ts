@@ -9,9 +9,12 @@ import type { Mailer } from './mail/mailer.ts';
 import { OutboxMailer } from './mail/outbox-mailer.ts';
 import { SmtpMailer } from './mail/smtp-mailer.ts';
 import { resolveSecret } from './secrets.ts';
-import { openSqliteDatabase, sqliteFileFor } from './store/open-database.ts';
+import { WebhookNotifier } from './notify/webhook-notifier.ts';
+import { type OpenDatabase, openDatabase } from './store/open-database.ts';
 import { SqlStore } from './store/sql-store.ts';
 import { EmbeddedTracker } from './tracker/embedded-tracker.ts';
+import { GitlabTracker } from './tracker/gitlab-tracker.ts';
+import type { Tracker } from './tracker/tracker.ts';
 
 const SHUTDOWN_GRACE_MS = 30_000;
 
@@ -29,28 +32,26 @@ export async function startService(
   out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Promise<RunningService> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  if (config.databaseUrl && /^postgres(ql)?:/.test(config.databaseUrl)) {
-    throw new StartupError(
-      'DATABASE_URL=postgres://… is not supported by this version yet; leave it unset to use SQLite in DATA_DIR.',
-    );
-  }
-  if (config.tracker === 'gitlab') {
-    throw new StartupError(
-      'TRACKER=gitlab is not supported by this version yet; leave TRACKER unset to use the embedded tracker.',
-    );
-  }
   const appSecret = resolveSecret('APP_SECRET', config.appSecret, config.dataDir, 'app-secret');
   const lookupToken = resolveSecret('LOOKUP_TOKEN', config.lookupToken, config.dataDir, 'lookup-token');
-  const database = await openSqliteDatabase(sqliteFileFor(config.databaseUrl, config.dataDir));
-  const store = new SqlStore(database.db, database.stopHelpers);
+  let database: OpenDatabase;
+  try {
+    database = await openDatabase(config.databaseUrl, config.dataDir);
+  } catch (error) {
+    throw new StartupError(`The database could not be opened: ${(error as Error).message}`);
+  }
+  const store = new SqlStore(database);
   const keys = await FileKeyStore.open(config.dataDir);
   const mailer: Mailer = config.smtpUrl
     ? new SmtpMailer(config.smtpUrl)
     : new OutboxMailer(path.join(config.dataDir, 'outbox'));
-  const tracker = new EmbeddedTracker(database.db, systemClock, config.publicUrl);
+  const tracker: Tracker = config.gitlab
+    ? new GitlabTracker(config.gitlab, systemClock)
+    : new EmbeddedTracker(database.db, systemClock, config.publicUrl);
+  const notifier = config.notifyWebhookUrl ? new WebhookNotifier(config.notifyWebhookUrl) : undefined;
   const appConfig: AppConfig = { ...config, appSecret: appSecret.value, lookupToken: lookupToken.value };
 
-  const app = await buildApp(appConfig, { store, mailer, tracker, keys, clock: systemClock });
+  const app = await buildApp(appConfig, { store, mailer, tracker, notifier, keys, clock: systemClock });
   const closeDeps = async () => {
     await mailer.close();
     await store.close();

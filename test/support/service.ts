@@ -6,9 +6,11 @@ import { loadConfig, type RetryPolicy } from '@mintdesk/server/config.ts';
 import { FileKeyStore } from '@mintdesk/server/keys/key-store.ts';
 import type { Mailer } from '@mintdesk/server/mail/mailer.ts';
 import { SmtpMailer } from '@mintdesk/server/mail/smtp-mailer.ts';
-import { openSqliteDatabase } from '@mintdesk/server/store/open-database.ts';
+import { WebhookNotifier } from '@mintdesk/server/notify/webhook-notifier.ts';
+import { openDatabase } from '@mintdesk/server/store/open-database.ts';
 import { SqlStore } from '@mintdesk/server/store/sql-store.ts';
 import { EmbeddedTracker } from '@mintdesk/server/tracker/embedded-tracker.ts';
+import { GitlabTracker } from '@mintdesk/server/tracker/gitlab-tracker.ts';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { ManualClock } from './clock.ts';
@@ -23,7 +25,10 @@ export interface TestServiceOptions {
   clock?: ManualClock;
   mintWaitMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** Environment as the service would read it (TRACKER, GITLAB_*, NOTIFY_WEBHOOK_URL, DATABASE_URL…). */
   env?: Record<string, string>;
+  /** How long the GitLab tracker reuses an issue's state; 0 in tests unless one is about the cache. */
+  trackerCacheMs?: number;
 }
 
 export interface TestService {
@@ -53,13 +58,16 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     pollIntervalMs: 20,
     retry: { ...base.retry, ...options.retry },
   };
-  const database = await openSqliteDatabase(path.join(dataDir, 'mintdesk.sqlite'));
-  const store = new SqlStore(database.db, database.stopHelpers);
+  const database = await openDatabase(config.databaseUrl, dataDir);
+  const store = new SqlStore(database);
   const mailer: Mailer = new SmtpMailer(options.smtpUrl);
   const app = await buildApp(config, {
     store,
     mailer,
-    tracker: new EmbeddedTracker(database.db, clock, config.publicUrl),
+    tracker: config.gitlab
+      ? new GitlabTracker({ ...config.gitlab, cacheMs: options.trackerCacheMs ?? 0 }, clock)
+      : new EmbeddedTracker(database.db, clock, config.publicUrl),
+    notifier: config.notifyWebhookUrl ? new WebhookNotifier(config.notifyWebhookUrl) : undefined,
     keys: await FileKeyStore.open(dataDir),
     clock,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),

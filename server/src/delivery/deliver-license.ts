@@ -3,7 +3,7 @@ import { composeLicenseEmail } from '../mail/license-email.ts';
 import { MailDeliveryError, type Mailer } from '../mail/mailer.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { JobAttempt, JobResult } from '../queue/job-runner.ts';
-import { type IssueSyncDeps, syncIssue, syncIssueOrQueue } from './sync-issue.ts';
+import { type IssueSyncDeps, retryAfterMsOf, syncIssue, syncIssueOrQueue } from './sync-issue.ts';
 
 export interface DeliveryDeps extends IssueSyncDeps {
   mailer: Mailer;
@@ -12,6 +12,8 @@ export interface DeliveryDeps extends IssueSyncDeps {
   mailFrom: string;
   licenseDays: number;
   plan: string;
+  /** Whether a team channel wants to hear how each license ended (NOTIFY_WEBHOOK_URL). */
+  notify: boolean;
 }
 
 /** One attempt at emailing a license, then the tracker records the outcome. */
@@ -52,6 +54,9 @@ export async function deliverLicense(deps: DeliveryDeps, { job, retryAtMs }: Job
     result = givingUp ? { outcome: 'dead', error: failure.message } : { outcome: 'retry', error: failure.message };
   }
   await syncIssueOrQueue(deps, row.id);
+  // The channel hears once how a license ended: its first delivery, or giving up on it.
+  const ended = result.outcome === 'done' ? row.delivered_at === null : result.outcome === 'dead';
+  if (deps.notify && ended) await deps.store.enqueueJob(row.id, 'notify', deps.clock.now().getTime());
   return result;
 }
 
@@ -61,6 +66,10 @@ export async function recordIssue(deps: IssueSyncDeps, { job }: JobAttempt): Pro
     await syncIssue(deps, job.license_id);
     return { outcome: 'done' };
   } catch (error) {
-    return { outcome: 'retry', error: error instanceof Error ? error.message : String(error) };
+    return {
+      outcome: 'retry',
+      error: error instanceof Error ? error.message : String(error),
+      notBeforeMs: deps.clock.now().getTime() + retryAfterMsOf(error),
+    };
   }
 }

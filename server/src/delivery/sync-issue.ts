@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
 import { failureIssue, successIssue } from '../tracker/issue-content.ts';
-import type { IssueSpec, Tracker } from '../tracker/tracker.ts';
+import { type IssueSpec, type Tracker, TrackerUnavailableError } from '../tracker/tracker.ts';
 
 export interface IssueSyncDeps {
   store: SqlStore;
@@ -61,6 +61,12 @@ export async function syncIssueOrQueue(deps: IssueSyncDeps, licenseId: string): 
     await syncIssue(deps, licenseId);
   } catch (error) {
     deps.log.warn({ err: error, licenseId }, 'tracker unavailable; the issue will be recorded later');
-    await deps.store.enqueueJob(licenseId, 'sync_issue', deps.clock.now().getTime());
+    const nowMs = deps.clock.now().getTime();
+    await deps.store.enqueueJob(licenseId, 'sync_issue', nowMs, nowMs + retryAfterMsOf(error));
   }
+}
+
+/** How long the tracker asked us to stay away (0 when it did not say). */
+export function retryAfterMsOf(error: unknown): number {
+  return error instanceof TrackerUnavailableError ? (error.retryAfterMs ?? 0) : 0;
 }

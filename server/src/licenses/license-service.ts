@@ -5,6 +5,8 @@ import type { Caller } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { KeyStore } from '../keys/key-store.ts';
+import { earlyFailureMessage } from '../notify/notify-license.ts';
+import type { Notifier } from '../notify/webhook-notifier.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { JobRunner } from '../queue/job-runner.ts';
 import { GroupCommit } from '../store/group-commit.ts';
@@ -18,6 +20,7 @@ import { licenseClaims, signLicense } from './sign-license.ts';
 export interface LicenseServiceDeps {
   store: SqlStore;
   tracker: Tracker;
+  notifier?: Notifier | undefined;
   keys: KeyStore;
   clock: Clock;
   runner: JobRunner;
@@ -248,6 +251,20 @@ export class LicenseService {
     } catch (trackerError) {
       this.deps.log.error({ err: trackerError, stage }, 'the failure could not be recorded in the tracker either');
     }
+    // No license row exists to hang a durable job on: one attempt, logged when it fails.
+    await this.deps.notifier
+      ?.post(
+        earlyFailureMessage({
+          stage,
+          error: message,
+          email: request.email,
+          userCount: request.userCount,
+          agent: request.agent,
+          ticketId: request.ticketId ?? null,
+          ticketUrl: request.ticketUrl ?? null,
+        }),
+      )
+      .catch((error: unknown) => this.deps.log.error({ err: error }, 'team channel not told about the failure'));
   }
 }
 

@@ -7,7 +7,11 @@ import type { JobKind } from '../store/schema.ts';
 import type { JobRow, SqlStore } from '../store/sql-store.ts';
 import { nextRetryAtMs } from './backoff.ts';
 
-export type JobResult = { outcome: 'done' } | { outcome: 'retry'; error: string } | { outcome: 'dead'; error: string };
+export type JobResult =
+  | { outcome: 'done' }
+  /** `notBeforeMs`: the other side asked us to wait at least until then (e.g. 429 Retry-After). */
+  | { outcome: 'retry'; error: string; notBeforeMs?: number }
+  | { outcome: 'dead'; error: string };
 
 export interface JobAttempt {
   job: JobRow;
@@ -154,7 +158,7 @@ export class JobRunner {
       if (result.outcome === 'done') await this.store.finishJob(job.id, 'done', null);
       else if (result.outcome === 'dead' || retryAtMs === null)
         await this.store.finishJob(job.id, 'dead', result.error);
-      else await this.store.rescheduleJob(job.id, retryAtMs, result.error);
+      else await this.store.rescheduleJob(job.id, Math.max(retryAtMs, result.notBeforeMs ?? 0), result.error);
     } catch (error) {
       // The lease runs out and the job is claimed again: at-least-once, never lost.
       this.log.error({ err: error, jobId: job.id }, 'could not record a job outcome');

@@ -1,10 +1,28 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import {
+  type ColumnDataType,
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+} from 'kysely';
 
 /**
  * Versioned schema changes, applied in name order at start. Never edit a released migration:
  * add a new one.
  */
-const migrations: Record<string, Migration> = {
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+/** An integer primary key the database numbers itself, in each dialect's words. */
+function serialId(
+  dialect: SqlDialectName,
+): [ColumnDataType, (column: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
+  return dialect === 'postgres'
+    ? ['serial', (column) => column.primaryKey()]
+    : ['integer', (column) => column.primaryKey().autoIncrement()];
+}
+
+const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
   '0001_licenses_jobs_issues': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -37,7 +55,7 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('jobs')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', ...serialId(dialect))
         .addColumn('license_id', 'text', (c) => c.notNull().references('licenses.id'))
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('state', 'text', (c) => c.notNull())
@@ -52,7 +70,7 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('issues')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', ...serialId(dialect))
         .addColumn('license_id', 'text', (c) => c.unique())
         .addColumn('title', 'text', (c) => c.notNull())
         .addColumn('body', 'text', (c) => c.notNull())
@@ -64,7 +82,7 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('audit')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', ...serialId(dialect))
         .addColumn('license_id', 'text', (c) => c.notNull())
         .addColumn('actor', 'text', (c) => c.notNull())
         .addColumn('action', 'text', (c) => c.notNull())
@@ -74,11 +92,10 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_license').on('audit').columns(['license_id', 'id']).execute();
     },
   },
-};
+});
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
-
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { Checkpointer } from './checkpointer.ts';
-import { migrateToLatest } from './migrations.ts';
+import { migrateToLatest, type SqlDialectName } from './migrations.ts';
 import type { Database } from './schema.ts';
 
 export interface OpenDatabase {
@@ -12,6 +12,7 @@ export interface OpenDatabase {
   location: string;
   /** Stops what runs beside the database (the checkpointer); the store closes the database itself. */
   stopHelpers: () => Promise<void>;
+  dialect: SqlDialectName;
 }
 
 /** Opens the SQLite file (creating it), sets durability pragmas and applies migrations. */
@@ -25,9 +26,18 @@ export async function openSqliteDatabase(file: string): Promise<OpenDatabase> {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('wal_autocheckpoint = 0');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrateToLatest(db as Kysely<unknown>);
+  await migrateToLatest(db as Kysely<unknown>, 'sqlite');
   const checkpointer = new Checkpointer(file);
-  return { db, location: file, stopHelpers: () => checkpointer.stop() };
+  return { db, location: file, stopHelpers: () => checkpointer.stop(), dialect: 'sqlite' };
+}
+
+/** SQLite in DATA_DIR unless DATABASE_URL names PostgreSQL. */
+export async function openDatabase(databaseUrl: string | undefined, dataDir: string): Promise<OpenDatabase> {
+  if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const { openPostgresDatabase } = await import('./open-postgres.ts');
+    return openPostgresDatabase(databaseUrl);
+  }
+  return openSqliteDatabase(sqliteFileFor(databaseUrl, dataDir));
 }
 
 export function sqliteFileFor(databaseUrl: string | undefined, dataDir: string): string {

@@ -1,4 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import type { SqlDialectName } from './migrations.ts';
+import type { OpenDatabase } from './open-database.ts';
 import type { Database, JobKind, JobsTable, LicensesTable } from './schema.ts';
 
 export type LicenseRow = Selectable<LicensesTable>;
@@ -37,10 +39,15 @@ export interface AuditEntry {
 
 /** Licenses, their durable jobs and audit entries, over one Kysely database. */
 export class SqlStore {
-  constructor(
-    readonly db: Kysely<Database>,
-    private readonly beforeClose: () => Promise<void> = async () => undefined,
-  ) {}
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialectName;
+  private readonly beforeClose: () => Promise<void>;
+
+  constructor(database: OpenDatabase) {
+    this.db = database.db;
+    this.dialect = database.dialect;
+    this.beforeClose = database.stopHelpers;
+  }
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
@@ -191,7 +198,7 @@ export class SqlStore {
   // --- durable jobs -------------------------------------------------------------------------
 
   /** Adds a job unless one of the same kind is already waiting for this license. */
-  async enqueueJob(licenseId: string, kind: JobKind, nowMs: number): Promise<number> {
+  async enqueueJob(licenseId: string, kind: JobKind, nowMs: number, runAtMs = nowMs): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       const waiting = await trx
         .selectFrom('jobs')
@@ -201,12 +208,12 @@ export class SqlStore {
         .where('state', '=', 'pending')
         .executeTakeFirst();
       if (waiting) {
-        await trx.updateTable('jobs').set({ run_at_ms: nowMs }).where('id', '=', waiting.id).execute();
+        await trx.updateTable('jobs').set({ run_at_ms: runAtMs }).where('id', '=', waiting.id).execute();
         return waiting.id;
       }
       const job = await trx
         .insertInto('jobs')
-        .values(newJob(licenseId, kind, nowMs))
+        .values({ ...newJob(licenseId, kind, nowMs), run_at_ms: runAtMs })
         .returning('id')
         .executeTakeFirstOrThrow();
       return job.id;
@@ -216,7 +223,8 @@ export class SqlStore {
   /**
    * Claims one due job (a specific one when `jobId` is given) by leasing it until `leaseUntilMs`:
    * the oldest due pending job, else one whose lease ran out. Two index range scans instead of one
-   * OR, so a long backlog costs nothing per claim.
+   * OR, so a long backlog costs nothing per claim. On PostgreSQL several instances claim from one
+   * table: `FOR UPDATE SKIP LOCKED` hands each due job to exactly one of them.
    */
   async claimJob(nowMs: number, leaseUntilMs: number, jobId?: number): Promise<JobRow | undefined> {
     const pending = this.db
@@ -226,14 +234,16 @@ export class SqlStore {
       .where('run_at_ms', '<=', nowMs)
       .$if(jobId !== undefined, (q) => q.where('id', '=', jobId as number))
       .orderBy('run_at_ms')
-      .limit(1);
+      .limit(1)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
     const expired = this.db
       .selectFrom('jobs')
       .select('id')
       .where('state', '=', 'running')
       .where('lease_until_ms', '<', nowMs)
       .$if(jobId !== undefined, (q) => q.where('id', '=', jobId as number))
-      .limit(1);
+      .limit(1)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
     for (const due of [pending, expired]) {
       const claimed = await this.db
         .updateTable('jobs')
@@ -264,9 +274,11 @@ export class SqlStore {
 
   /**
    * Jobs a killed process left running go back to pending. Safe only while this process is the
-   * database's sole user, which is what an embedded SQLite file means.
+   * database's sole user, which is what an embedded SQLite file means; on PostgreSQL other
+   * instances may be running them, so their leases decide instead.
    */
   async releaseAbandonedJobs(): Promise<number> {
+    if (this.dialect !== 'sqlite') return 0;
     const result = await this.db
       .updateTable('jobs')
       .set({ state: 'pending', lease_until_ms: null })

@@ -26,3 +26,15 @@ export interface Tracker {
   check(): Promise<void>;
   readonly description: string;
 }
+
+/** The tracker could not take the request now; the durable queue tries again later. */
+export class TrackerUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** The tracker asked us to wait this long (429 `Retry-After`). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'TrackerUnavailableError';
+  }
+}
