@@ -1,3 +1,5 @@
+import { retryAfterMs } from '../retry-after.ts';
+
 /** A team-channel message about one license, Slack's incoming-webhook shape (`text`, mrkdwn). */
 export interface ChannelMessage {
   text: string;
@@ -46,12 +48,7 @@ export class WebhookNotifier implements Notifier {
     const answer = (await response.text()).slice(0, 200);
     if (response.ok) return;
     if (response.status === 429) {
-      const seconds = Number(response.headers.get('retry-after'));
-      throw new NotifyError(
-        'the webhook is rate limiting us (429)',
-        false,
-        Number.isFinite(seconds) ? seconds * 1000 : 30_000,
-      );
+      throw new NotifyError('the webhook is rate limiting us (429)', false, retryAfterMs(response.headers, 30_000));
     }
     throw new NotifyError(`the webhook answered ${response.status} ${answer}`, response.status < 500);
   }

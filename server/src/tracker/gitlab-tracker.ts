@@ -1,5 +1,6 @@
 import type { IssueState } from '@mintdesk/shared';
 import type { Clock } from '../clock.ts';
+import { retryAfterMs } from '../retry-after.ts';
 import { type IssueSnapshot, type IssueSpec, type Tracker, TrackerUnavailableError } from './tracker.ts';
 
 export interface GitlabSettings {
@@ -170,7 +171,7 @@ export class GitlabTracker implements Tracker {
     }
     const text = await response.text();
     if (response.status === 429) {
-      throw new TrackerUnavailableError('GitLab is rate limiting us (429)', retryAfterMs(response.headers));
+      throw new TrackerUnavailableError('GitLab is rate limiting us (429)', retryAfterMs(response.headers, 60_000));
     }
     if (response.status >= 500) throw new TrackerUnavailableError(`GitLab answered ${response.status}`);
     if (!response.ok) {
@@ -194,15 +195,6 @@ export function licenseLabel(licenseId: string): string {
 /** GitLab says `opened`; the contract says `open`. */
 function stateOf(state: string): IssueState {
   return state === 'closed' ? 'closed' : 'open';
-}
-
-function retryAfterMs(headers: Headers): number {
-  const value = headers.get('retry-after');
-  if (!value) return 60_000;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? 60_000 : Math.max(0, at - Date.now());
 }
 
 function gitlabMessage(text: string): string {
