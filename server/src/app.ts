@@ -73,7 +73,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   });
   const log = app.log;
 
-  const metrics = new Metrics(() => deps.store.queueDepth());
+  const metrics = new Metrics(() => deps.store.queueDepth(), deps.store.checkpoints);
   const syncDeps = { store: deps.store, tracker: deps.tracker, clock: deps.clock, log };
   const runner = new JobRunner(
     deps.store,
