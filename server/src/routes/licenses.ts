@@ -1,7 +1,7 @@
 import { IdempotencyKey, mintRequestSchema } from '@mintdesk/shared';
-import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
+import type { ApiLimiter } from '../abuse/rate-limits.ts';
 import type { CallerKind } from '../auth/authenticate.ts';
 import { AppError, validationError } from '../errors.ts';
 import type { LicenseService } from '../licenses/license-service.ts';
@@ -11,8 +11,8 @@ export interface LicenseRoutesOptions {
   licenses: LicenseService;
   maxUserCount: number;
   requireCaller: (...allowed: CallerKind[]) => onRequestHookHandler;
-  /** Per-caller request budget, counted after authentication. */
-  rateLimit: RateLimitOptions;
+  /** Per-caller request budgets (`write`: mints and resends, `read`), counted after authentication. */
+  budget: ApiLimiter;
 }
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
@@ -39,46 +39,57 @@ const ListQuery = z
 
 export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
   app,
-  { licenses, maxUserCount, requireCaller, rateLimit },
+  { licenses, maxUserCount, requireCaller, budget },
 ) => {
   const MintBody = mintRequestSchema(maxUserCount);
-  const limited = { rateLimit };
 
-  app.post('/api/v1/licenses', { onRequest: requireCaller('app'), config: limited }, async (request, reply) => {
-    const keyHeader = request.headers['idempotency-key'];
-    let idempotencyKey: string | undefined;
-    if (keyHeader !== undefined) {
-      const parsedKey = IdempotencyKey.safeParse(keyHeader);
-      if (!parsedKey.success) throw validationError({ 'Idempotency-Key': 'must be 1 to 200 characters' });
-      idempotencyKey = parsedKey.data;
-    }
-    const body = MintBody.safeParse(request.body);
-    if (!body.success) throw validationError(fieldsOf(body.error));
-    const caller = request.caller;
-    if (!caller) throw new AppError('unauthorized');
-    const { record, created } = await licenses.mint(body.data, idempotencyKey, caller);
-    reply.header('location', `/api/v1/licenses/${record.license.id}`);
-    if (!created) reply.header('idempotent-replayed', 'true');
-    return reply.code(201).send(record);
-  });
+  app.post(
+    '/api/v1/licenses',
+    { onRequest: requireCaller('app'), preHandler: budget('write') },
+    async (request, reply) => {
+      const keyHeader = request.headers['idempotency-key'];
+      let idempotencyKey: string | undefined;
+      if (keyHeader !== undefined) {
+        const parsedKey = IdempotencyKey.safeParse(keyHeader);
+        if (!parsedKey.success) throw validationError({ 'Idempotency-Key': 'must be 1 to 200 characters' });
+        idempotencyKey = parsedKey.data;
+      }
+      const body = MintBody.safeParse(request.body);
+      if (!body.success) throw validationError(fieldsOf(body.error));
+      const caller = request.caller;
+      if (!caller) throw new AppError('unauthorized');
+      const { record, created } = await licenses.mint(body.data, idempotencyKey, caller);
+      reply.header('location', `/api/v1/licenses/${record.license.id}`);
+      if (!created) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(record);
+    },
+  );
 
-  app.get('/api/v1/licenses', { onRequest: requireCaller('app', 'lookup'), config: limited }, async (request) => {
-    const query = ListQuery.safeParse(request.query);
-    if (!query.success) throw validationError(fieldsOf(query.error));
-    const { email, ticketId, limit } = query.data;
-    return { licenses: await licenses.list({ email, ticketId, limit: limit ?? 100 }) };
-  });
+  app.get(
+    '/api/v1/licenses',
+    { onRequest: requireCaller('app', 'lookup'), preHandler: budget('read') },
+    async (request) => {
+      const query = ListQuery.safeParse(request.query);
+      if (!query.success) throw validationError(fieldsOf(query.error));
+      const { email, ticketId, limit } = query.data;
+      return { licenses: await licenses.list({ email, ticketId, limit: limit ?? 100 }) };
+    },
+  );
 
-  app.get('/api/v1/licenses/:id', { onRequest: requireCaller('app', 'lookup'), config: limited }, async (request) => {
-    const { id } = parseId(request.params);
-    const record = await licenses.get(id);
-    if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
-    return record;
-  });
+  app.get(
+    '/api/v1/licenses/:id',
+    { onRequest: requireCaller('app', 'lookup'), preHandler: budget('read') },
+    async (request) => {
+      const { id } = parseId(request.params);
+      const record = await licenses.get(id);
+      if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
+      return record;
+    },
+  );
 
   app.post(
     '/api/v1/licenses/:id/resend',
-    { onRequest: requireCaller('app', 'lookup'), config: limited },
+    { onRequest: requireCaller('app', 'lookup'), preHandler: budget('write') },
     async (request) => {
       const { id } = parseId(request.params);
       return licenses.resend(id, request.caller?.name ?? 'unknown');
@@ -87,7 +98,7 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
 
   app.get(
     '/api/v1/licenses/:id/download',
-    { onRequest: requireCaller('lookup'), config: limited },
+    { onRequest: requireCaller('lookup'), preHandler: budget('read') },
     async (request, reply) => {
       const { id } = parseId(request.params);
       const record = await licenses.get(id);
