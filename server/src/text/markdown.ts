@@ -25,7 +25,7 @@ export function markdownText(value: string): string {
  * not an http(s) URL is shown as text instead of linked.
  */
 export function markdownLink(label: string, url: string): string {
-  if (!/^https?:\/\/[^\s]+$/.test(url)) return `${label} (${markdownText(url)})`;
+  if (!/^https?:\/\/\S/.test(url)) return `${label} (${markdownText(url)})`;
   const destination = url.replace(/[<>\\`"'()[\]{}|^\s]/g, (char) => encodeURIComponent(char));
   return `[${label}](<${destination}>)`;
 }

@@ -16,7 +16,7 @@ export function slackText(value: string): string {
  * text. Anything that is not an http(s) URL is shown as text instead.
  */
 export function slackLink(url: string, label: string): string {
-  if (!/^https?:\/\/[^\s]+$/.test(url)) return `${slackText(label)} (${slackText(url)})`;
+  if (!/^https?:\/\/\S/.test(url)) return `${slackText(label)} (${slackText(url)})`;
   const target = url.replace(/[<>|\s]/g, (char) => encodeURIComponent(char)).replace(/&/g, '&amp;');
   return `<${target}|${slackText(label)}>`;
 }
