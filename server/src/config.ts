@@ -79,7 +79,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   tracker: 'embedded' | 'gitlab';
-  gitlab: { url: string; token: string; projectId: string } | undefined;
+  /** `cacheMs`: how long an issue's state read from GitLab is reused (default 5 s; tests use 0). */
+  gitlab: { url: string; token: string; projectId: string; cacheMs?: number } | undefined;
   licenseDays: number;
   maxUserCount: number;
   licensee: { name: string; company: string };
