@@ -5,9 +5,10 @@ import { ErrorBody } from '@mintdesk/shared';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@mintdesk/server/config.ts';
+import { spawnService } from '../support/child-service.ts';
 import { request } from '../support/http.ts';
 import { LoopbackReverseProxy, rawRequest } from '../support/raw-http.ts';
-import { APP_SECRET, LOOKUP_TOKEN, startTestService, type TestService } from '../support/service.ts';
+import { APP_SECRET, LOOKUP_TOKEN, startTestService, tempDir, type TestService } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { signAppToken } from '../support/tokens.ts';
 
@@ -512,5 +513,28 @@ describe('CR/LF in the lookup page next and back parameters', () => {
     });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe(`/lookup?resent=${minted.body.license.id}`);
+  });
+});
+
+describe('logs keep request paths but not the emails and searches in query strings', () => {
+  it('logs /api/v1/licenses and /lookup without their query strings', async () => {
+    const child = await spawnService({ DATA_DIR: tempDir(), LOG_LEVEL: 'info', APP_SECRET, LOOKUP_TOKEN });
+    try {
+      await request(`${child.url}/api/v1/licenses?email=private.person%40example.org`, { token: LOOKUP_TOKEN });
+      await request(`${child.url}/api/v1/licenses?ticketId=987654321`, { token: LOOKUP_TOKEN });
+      await request(`${child.url}/lookup?q=secret-search%40example.org`);
+      await request(`${child.url}/healthz`);
+      const deadline = Date.now() + 5000;
+      while (!child.output().includes('/healthz') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const output = child.output();
+      expect(output).toContain('"url":"/api/v1/licenses?[redacted]"');
+      expect(output).toContain('"url":"/lookup?[redacted]"');
+      expect(output).not.toMatch(/private\.person|secret-search|987654321/);
+      expect(output).not.toContain(LOOKUP_TOKEN);
+    } finally {
+      child.process.kill('SIGTERM');
+      await child.exited;
+    }
   });
 });
