@@ -449,6 +449,18 @@ describe('license keys kept out of caches', () => {
       expect(response.status, path).toBe(200);
       expect(response.headers.get('cache-control'), path).toBe('no-store');
     }
+    const signIn = await fetch(`${service().url}/lookup/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: LOOKUP_TOKEN }).toString(),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    for (const path of ['/lookup?q=cache%40example.org', `/lookup/licenses/${id}/download`]) {
+      const response = await fetch(`${service().url}${path}`, { headers: { cookie } });
+      expect(await response.text(), path).toContain(minted.body.license.key);
+      expect(response.headers.get('cache-control'), path).toBe('no-store');
+    }
   });
 });
 
@@ -536,5 +548,57 @@ describe('logs keep request paths but not the emails and searches in query strin
       child.process.kill('SIGTERM');
       await child.exited;
     }
+  });
+});
+
+describe('unlimited resends from the lookup page', () => {
+  const service = serviceWith({ MAX_RESENDS_PER_LICENSE_PER_DAY: '1' });
+
+  it('refuses a resend over the ceiling with 429, says why on the page, and sends nothing', async () => {
+    const minted = await request<LicenseRecord>(`${service().url}/api/v1/licenses`, {
+      token: await service().appToken(),
+      body: { agent: 'asmith', userCount: 2, email: 'page-resend@example.org' },
+    });
+    const signIn = await fetch(`${service().url}/lookup/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: LOOKUP_TOKEN }).toString(),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const html = await (await fetch(`${service().url}/lookup`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const resend = () =>
+      fetch(`${service().url}/lookup/licenses/${minted.body.license.id}/resend`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, back: '/lookup' }).toString(),
+      });
+    expect((await resend()).status).toBe(303);
+    const sent = messagesTo('page-resend@example.org');
+    const refused = await resend();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe(String(24 * 60 * 60));
+    const body = await refused.text();
+    expect(body).toContain('already resent');
+    expect(body).toContain('Email, ticket or license id');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(messagesTo('page-resend@example.org')).toBe(sent);
+  });
+});
+
+describe('wrong credentials counted per real client behind a trusted proxy (TRUST_PROXY)', () => {
+  const service = serviceWith({ TRUST_PROXY: '127.0.0.1' });
+  const list = (token: string, client: string) =>
+    rawRequest(`${service().url}/api/v1/licenses?email=guess%40example.org`, {
+      headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+    });
+
+  it('blocks the guessing client only, not everyone behind the proxy', async () => {
+    for (let i = 0; i < 20; i += 1) expect((await list(`wrong-${i}-0123456789abcdef`, '203.0.113.7')).status).toBe(401);
+    expect((await list('wrong-x-0123456789abcdef', '203.0.113.7')).status).toBe(429);
+    expect((await list('wrong-y-0123456789abcdef', '203.0.113.8')).status).toBe(401);
+    expect((await list(LOOKUP_TOKEN, '203.0.113.8')).status).toBe(200);
   });
 });
