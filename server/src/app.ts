@@ -14,6 +14,7 @@ import type { Mailer } from './mail/mailer.ts';
 import { notifyLicense } from './notify/notify-license.ts';
 import type { Notifier } from './notify/webhook-notifier.ts';
 import { Metrics } from './ops/metrics.ts';
+import { PeopleStore } from './people/people-store.ts';
 import { JobRunner } from './queue/job-runner.ts';
 import { healthRoutes } from './routes/health.ts';
 import { licenseRoutes } from './routes/licenses.ts';
@@ -80,8 +81,8 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
             mailer: deps.mailer,
             metrics,
             mailFrom: config.mailFrom,
-            licenseDays: config.licenseDays,
             plan: config.plan,
+            licensee: config.licensee,
             notify: deps.notifier !== undefined,
           },
           attempt,
@@ -95,6 +96,14 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     { concurrency: 16, pollIntervalMs: config.pollIntervalMs, leaseMs: 5 * 60_000, retry: config.retry },
     log,
   );
+  const kindSettings = {
+    licenseDays: config.licenseDays,
+    transitionDays: config.transitionDays,
+    maxUserCount: config.maxUserCount,
+    plan: config.plan,
+    licensee: config.licensee,
+  };
+  const people = new PeopleStore(deps.store.db);
   const licenses = new LicenseService(
     {
       store: deps.store,
@@ -108,9 +117,8 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     },
     {
       issuer: config.publicUrl,
-      days: config.licenseDays,
-      plan: config.plan,
-      licensee: config.licensee,
+      kinds: kindSettings,
+      approvalKinds: config.approvalKinds,
       mintWaitMs: config.mintWaitMs,
       maxPerEmailPerDay: config.maxLicensesPerEmailPerDay,
     },
@@ -119,6 +127,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     appSecret: config.appSecret,
     lookupToken: config.lookupToken,
     clock: deps.clock,
+    findPerson: people.findPerson,
   });
 
   // Security headers on every answer; pages that need a looser or stricter policy set their own.
@@ -154,7 +163,9 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
 
   await app.register(licenseRoutes, {
     licenses,
-    maxUserCount: config.maxUserCount,
+    kinds: kindSettings,
+    enabledKinds: config.enabledKinds,
+    approvalKinds: config.approvalKinds,
     requireCaller,
     rateLimit: apiRateLimit(config.rateLimits),
   });
@@ -163,6 +174,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   await app.register(sharedAssetRoutes);
   await app.register(lookupRoutes, {
     lookupToken: config.lookupToken,
+    people,
     licenses,
     store: deps.store,
     clock: deps.clock,

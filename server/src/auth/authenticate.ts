@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, jwtVerify } from 'jose';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { FindPerson, Person } from '../people/person-credentials.ts';
 
 export type CallerKind = 'app' | 'lookup';
 
@@ -10,6 +11,8 @@ export interface Caller {
   kind: CallerKind;
   /** Who acts, for the audit trail: the token's subject for the app, `lookup` for the token. */
   name: string;
+  /** Set when a person's own credential (`mintdesk people add`) authenticated the request. */
+  person?: Person;
 }
 
 declare module 'fastify' {
@@ -28,6 +31,8 @@ export interface AuthOptions {
   clock: Clock;
   /** Extra ways to be a lookup caller (the lookup page's session cookie). */
   lookupSession?: (request: FastifyRequest) => Caller | undefined;
+  /** Personal lookup credentials (people/person-credentials.ts). */
+  findPerson?: FindPerson;
 }
 
 /**
@@ -113,6 +118,11 @@ export function createAuthenticator(options: AuthOptions) {
       if (token !== undefined) {
         if (allowed.includes('lookup') && secretsEqual(token, options.lookupToken)) {
           request.caller = { kind: 'lookup', name: 'lookup-token' };
+          return;
+        }
+        const person = allowed.includes('lookup') ? await options.findPerson?.(token) : undefined;
+        if (person) {
+          request.caller = { kind: 'lookup', name: person.name, person };
           return;
         }
         if (allowed.includes('app')) {

@@ -5,6 +5,8 @@ export interface LookupSession {
   /** Who signed in, as they gave it: the audit trail's actor. */
   name: string;
   expiresAt: number;
+  /** Signed in with a personal credential (`mintdesk people add`): `name` is that person. */
+  person?: boolean;
 }
 
 export const SESSION_COOKIE = 'mintdesk_session';
@@ -21,11 +23,12 @@ export class SessionSigner {
     this.key = crypto.createHash('sha256').update(`mintdesk-lookup-session\0${lookupToken}`).digest();
   }
 
-  issue(name: string, now: Date): { cookie: string; session: LookupSession } {
-    const session = {
+  issue(name: string, now: Date, person = false): { cookie: string; session: LookupSession } {
+    const session: LookupSession = {
       id: crypto.randomBytes(16).toString('base64url'),
       name,
       expiresAt: now.getTime() + SESSION_LIFETIME_MS,
+      ...(person ? { person: true } : {}),
     };
     const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
     return { cookie: `${payload}.${this.sign(payload)}`, session };

@@ -1,21 +1,9 @@
-import { failureTitle, successTitle } from '@mintdesk/shared';
+import { approvalNeededTitle, failureTitle, rejectedTitle } from '@mintdesk/shared';
+import type { LicenseFacts } from '../licenses/license-facts.ts';
 import { formatUtc } from '../mail/license-email.ts';
 import type { IssueSpec } from './tracker.ts';
 
 export type FailedStage = 'sign' | 'store' | 'email';
-
-export interface LicenseFacts {
-  id: string;
-  key: string;
-  email: string;
-  userCount: number;
-  agent: string;
-  ticketId: number | null;
-  ticketUrl: string | null;
-  issuedAt: Date;
-  expiresAt: Date;
-  attempts: number;
-}
 
 export interface FailureFacts {
   stage: FailedStage;
@@ -39,18 +27,41 @@ function ticketLink(ticketId: number | null, ticketUrl: string | null): string {
   return ticketId === null ? 'none given' : `#${ticketId}`;
 }
 
-/** The closed issue that records a delivered license, with a copy of it. */
-export function successIssue(facts: LicenseFacts): IssueSpec {
-  const body = [
-    'A trial license was created and emailed.',
-    '',
+/** The lines every license issue shares: what was asked for, by whom, for whom. */
+function licenseLines(facts: LicenseFacts): string[] {
+  return [
+    `- Kind: ${facts.label}`,
     `- Ticket: ${ticketLink(facts.ticketId, facts.ticketUrl)}`,
     `- Agent: ${facts.agent}`,
     `- Requester: ${facts.email}`,
     `- Users: ${facts.userCount}`,
+    ...(facts.licensee && !facts.trial ? [`- Licensee: ${facts.licensee.name}, ${facts.licensee.company}`] : []),
+    ...Object.entries({ ...facts.claims, ...facts.details }).map(([name, value]) => `- ${name}: ${String(value)}`),
     `- License id: ${facts.id}`,
+  ];
+}
+
+function approvalLine(facts: LicenseFacts): string[] {
+  const { status, by, at, reason } = facts.approval;
+  if (status === 'not_required') return [];
+  if (status === 'pending') return ['- Approval: waiting for an approver'];
+  const when = at ? ` on ${formatUtc(new Date(at))}` : '';
+  return [`- Approval: ${status} by ${by ?? 'unknown'}${when}${reason ? ` (reason: ${reason})` : ''}`];
+}
+
+function untilText(expiresAt: Date | null): string {
+  return expiresAt === null ? 'no end date' : formatUtc(expiresAt);
+}
+
+/** The closed issue that records a delivered license, with a copy of it. */
+export function successIssue(facts: LicenseFacts): IssueSpec {
+  const body = [
+    `${facts.trial ? 'A trial license' : 'A license'} (${facts.label}) was created and emailed.`,
+    '',
+    ...licenseLines(facts),
+    ...approvalLine(facts),
     `- Valid from: ${formatUtc(facts.issuedAt)}`,
-    `- Valid until: ${formatUtc(facts.expiresAt)}`,
+    `- Valid until: ${untilText(facts.expiresAt)}`,
     `- Delivery attempts: ${facts.attempts}`,
     '',
     'License key:',
@@ -60,10 +71,45 @@ export function successIssue(facts: LicenseFacts): IssueSpec {
     '```',
   ].join('\n');
   return {
-    title: successTitle(facts.email, facts.userCount),
+    title: facts.successTitle,
     body,
     state: 'closed',
     labels: [...BASE_LABELS, 'success'],
+  };
+}
+
+/** The open issue of a license that waits for an approver: nothing was signed or sent yet. */
+export function approvalIssue(facts: LicenseFacts): IssueSpec {
+  const body = [
+    `A license (${facts.label}) was asked for and waits for approval. Nothing was signed or sent yet.`,
+    '',
+    ...licenseLines(facts),
+    ...approvalLine(facts),
+    `- Valid until: ${facts.expiresAt === null ? (facts.days === null ? 'no end date' : `${facts.days} days after approval`) : formatUtc(facts.expiresAt)}`,
+    '',
+    'An approver (not the agent who asked) approves or rejects it on the lookup page.',
+  ].join('\n');
+  return {
+    title: approvalNeededTitle(facts.email, facts.userCount),
+    body,
+    state: 'open',
+    labels: [...BASE_LABELS, 'approval'],
+  };
+}
+
+/** The closed issue of a license an approver turned down. */
+export function rejectedIssue(facts: LicenseFacts): IssueSpec {
+  const body = [
+    `A license (${facts.label}) was rejected; nothing was signed or sent.`,
+    '',
+    ...licenseLines(facts),
+    ...approvalLine(facts),
+  ].join('\n');
+  return {
+    title: rejectedTitle(facts.email, facts.userCount),
+    body,
+    state: 'closed',
+    labels: [...BASE_LABELS, 'rejected'],
   };
 }
 
