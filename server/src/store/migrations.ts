@@ -195,9 +195,14 @@ async function rebuildSqliteLicensesWithNullableExpiry(db: Kysely<unknown>): Pro
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
+  await migrateTo(db, dialect);
+}
+
+/** Applies migrations up to and including `name` (all of them when absent); tests build old schemas with it. */
+export async function migrateTo(db: Kysely<unknown>, dialect: SqlDialectName, name?: string): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = name === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(name);
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
