@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type LicenseKind } from './license-kinds.ts';
+import { LICENSE_KINDS, type LicenseKind } from './license-kinds.ts';
 
 /** Upper bound for `userCount` when the operator sets no `MAX_USER_COUNT`. */
 export const DEFAULT_MAX_USER_COUNT = 100_000;
@@ -176,15 +176,34 @@ export function mintRequestSchemas(limits: RequestLimits = { maxUserCount: DEFAU
 }
 
 /**
- * What the sidebar sends to mint a license: one of the kinds, told apart by `kind` (absent means
- * `emergency`). Durations are deliberately absent: they are operator settings and can never come
- * from a request.
+ * The mint body for the kinds a service has enabled, told apart by `kind` (absent means
+ * `emergency`). A body whose kind is unknown or disabled is refused naming `kind`; any other
+ * refusal names the fields of the kind asked for.
+ */
+export function mintBodySchema(
+  limits: RequestLimits = { maxUserCount: DEFAULT_MAX_USER_COUNT },
+  enabled: readonly LicenseKind[] = LICENSE_KINDS,
+) {
+  const all = mintRequestSchemas(limits);
+  const options = enabled.map((kind) => all[kind]);
+  return z.discriminatedUnion('kind', options as [(typeof options)[number], ...(typeof options)[number][]], {
+    // The types say invalid_union only; a body that is not an object arrives as invalid_type.
+    error: (issue) =>
+      (issue.code as string) === 'invalid_type'
+        ? 'must be a JSON object'
+        : `must be one of ${enabled.join(', ')} (the kinds enabled here)`,
+  });
+}
+
+/**
+ * What the sidebar sends to mint a license: one of the kinds. Durations are deliberately absent:
+ * they are operator settings and can never come from a request.
  *
  * @example
  * MintRequest.parse({ agent: 'asmith', userCount: 25, email: 'jane@example.org', ticketId: 1234 });
  * MintRequest.parse({ kind: 'transition', agent: 'asmith', userCount: 25, email: 'jane@example.org', reason: 'moving to self-managed' });
  */
-export const MintRequest = z.union([
+export const MintRequest = z.discriminatedUnion('kind', [
   emergencyRequestSchema(),
   transitionRequestSchema(),
   addonRequestSchema(),
@@ -199,4 +218,4 @@ export type MintRequest = z.infer<typeof MintRequest>;
 export const mintRequestSchema = emergencyRequestSchema;
 
 /** Optional `Idempotency-Key` header: a repeat with the same key and body never mints twice. */
-export const IdempotencyKey = z.string().min(1).max(200);
+export const IdempotencyKey = z.string().min(1, 'must be 1 to 200 characters').max(200, 'must be 1 to 200 characters');

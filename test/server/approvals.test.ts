@@ -138,7 +138,7 @@ describe('a kind that needs approval', () => {
     ).toBe(record.license.key);
     expect(mail).toBeDefined();
     const issue = await issueRow(pending.license.id);
-    expect(issue.body).toContain('- Approval: approved by Maria Approver on 2026-11-21 09:30 UTC');
+    expect(issue.body).toContain('- Approval: approved by `Maria Approver` on 2026-11-21 09:30 UTC');
     const issues = await service.store.db
       .selectFrom('issues')
       .select('id')
@@ -177,7 +177,7 @@ describe('a kind that needs approval', () => {
       state: 'closed',
       title: '[Rejected] - License under rejected@acme.example for 12 users',
     });
-    expect((await issueRow(pending.license.id)).body).toContain('(reason: Order PO not paid yet)');
+    expect((await issueRow(pending.license.id)).body).toContain('(reason: `Order PO not paid yet`)');
     expect(smtp.messages.filter((m) => m.headers.get('x-mintdesk-license-id') === pending.license.id)).toHaveLength(0);
     expect((await decide(pending.license.id, 'approve', approver)).status).toBe(409);
   });

@@ -18,7 +18,7 @@ describe('LICENSE_KINDS and APPROVAL_KINDS', () => {
     });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({
-      error: { code: 'validation_failed', fields: { kind: expect.stringContaining('turned off') } },
+      error: { code: 'validation_failed', fields: { kind: expect.stringContaining('the kinds enabled here') } },
     });
     const rows = await fixture.service.store.db.selectFrom('licenses').select('id').execute();
     expect(rows).toHaveLength(0);

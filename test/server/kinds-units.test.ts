@@ -2,7 +2,7 @@ import { licenseFacts } from '@mintdesk/server/licenses/license-facts.ts';
 import { composeLicenseEmail } from '@mintdesk/server/mail/license-email.ts';
 import { licenseMessage } from '@mintdesk/server/notify/notify-license.ts';
 import type { LicenseRow } from '@mintdesk/server/store/sql-store.ts';
-import { approvalIssue, successIssue } from '@mintdesk/server/tracker/issue-content.ts';
+import { approvalIssue, rejectedIssue, successIssue } from '@mintdesk/server/tracker/issue-content.ts';
 import { hashPersonToken, newPersonToken } from '@mintdesk/server/people/person-credentials.ts';
 import { describe, expect, it } from 'vitest';
 
@@ -56,7 +56,7 @@ describe('the approval, wherever the license is told about', () => {
 
   it('is in the tracker issue body, success and pending alike', () => {
     expect(successIssue(licenseFacts(row())).body).toContain(
-      '- Approval: approved by Maria Approver on 2026-11-21 09:29 UTC',
+      '- Approval: approved by `Maria Approver` on 2026-11-21 09:29 UTC',
     );
     const pending = approvalIssue(
       licenseFacts(row({ approval_status: 'pending', approval_by: null, approval_at: null, key: '' })),
@@ -66,6 +66,28 @@ describe('the approval, wherever the license is told about', () => {
     expect(pending.body).not.toContain('a.b.c');
   });
 });
+
+describe('caller-typed order and approval text in the tracker', () => {
+  it('shows as typed inside code spans: no mention, quick action or markup fires', () => {
+    const hostile = row({
+      licensee_name: '<img src=x onerror=alert(1)>',
+      licensee_company: '@all',
+      extra_claims: JSON.stringify({ term: 'subscription', deployment: 'cloud', orderRef: '@all /close' }),
+      approval_status: 'rejected',
+      approval_by: 'Maria',
+      approval_reason: '/close **now**',
+    });
+    const body = rejectedIssueBody(hostile);
+    expect(body).toContain('- Licensee: `<img src=x onerror=alert(1)>`, `@all`');
+    expect(body).toContain('- orderRef: `@all /close`');
+    expect(body).toContain('(reason: `/close **now**`)');
+    for (const line of body.split('\n')) expect(line.startsWith('/')).toBe(false);
+  });
+});
+
+function rejectedIssueBody(license: LicenseRow): string {
+  return rejectedIssue(licenseFacts(license)).body;
+}
 
 describe('the license email', () => {
   it('names the kind, exact dates and users, and leaves the trial caveats out of a paid license', () => {

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { LicenseKind, LicenseRecord, MintRequest } from '@mintdesk/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ResendBudget } from '../abuse/resend-budget.ts';
 import type { Caller } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
@@ -30,6 +31,8 @@ export interface LicenseServiceDeps {
   runner: JobRunner;
   metrics: Metrics;
   log: FastifyBaseLogger;
+  /** Counts and records resends against their ceilings (per license, per requester). */
+  resendBudget: Pick<ResendBudget, 'reserve'>;
 }
 
 export interface LicenseSettings {
@@ -308,9 +311,10 @@ export class LicenseService {
         'not_pending',
         `License ${id} was never signed (${row.approval_status}): there is nothing to send.`,
       );
+    // Records the `resent` audit entry, or throws 429 before anything is queued or sent.
+    await this.deps.resendBudget.reserve({ licenseId: id, email: row.email, actor, now: this.deps.clock.now() });
     await this.deps.store.markDeliveryQueued(id);
     const jobId = await this.deps.store.enqueueJob(id, 'deliver', this.deps.clock.now().getTime());
-    await this.audit(id, actor, 'resent', `to ${row.email}`);
     await this.deps.runner.runAndWait({ id: jobId, licenseId: id, kind: 'deliver' }, this.settings.mintWaitMs);
     return this.getOrThrow(id);
   }

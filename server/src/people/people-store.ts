@@ -12,6 +12,11 @@ export interface PersonListing extends Person {
   createdAt: string;
 }
 
+/** How a lookup session records that a person (not the shared token) signed in. */
+export function personCredential(person: Person): string {
+  return `person:${person.id}`;
+}
+
 export class PersonExistsError extends Error {}
 
 /** People with personal lookup credentials, stored by name with only the credential's hash. */
@@ -42,7 +47,7 @@ export class PeopleStore {
 
   async list(): Promise<PersonListing[]> {
     const rows = await this.db.selectFrom('people').selectAll().orderBy('name_lower').execute();
-    return rows.map((row) => ({ name: row.name, approver: row.approver !== 0, createdAt: row.created_at }));
+    return rows.map((row) => ({ id: row.id, name: row.name, approver: row.approver !== 0, createdAt: row.created_at }));
   }
 
   /** True when someone was removed; their credential stops working at once. */
@@ -51,13 +56,16 @@ export class PeopleStore {
     return Number(result.numDeletedRows) > 0;
   }
 
-  async byName(name: string): Promise<Person | undefined> {
+  /** The person a session's credential names (`person:ID`); undefined once they were removed. */
+  async bySessionCredential(credential: string): Promise<Person | undefined> {
+    const match = /^person:([0-9]{1,15})$/.exec(credential);
+    if (!match) return undefined;
     const row = await this.db
       .selectFrom('people')
-      .select(['name', 'approver'])
-      .where('name_lower', '=', name.toLowerCase())
+      .select(['id', 'name', 'approver'])
+      .where('id', '=', Number(match[1]))
       .executeTakeFirst();
-    return row ? { name: row.name, approver: row.approver !== 0 } : undefined;
+    return row ? { id: row.id, name: row.name, approver: row.approver !== 0 } : undefined;
   }
 
   /** The authenticator's lookup: by hash, so the credential is never compared or kept in memory. */
@@ -65,9 +73,9 @@ export class PeopleStore {
     if (!looksLikePersonToken(token)) return undefined;
     const row = await this.db
       .selectFrom('people')
-      .select(['name', 'approver'])
+      .select(['id', 'name', 'approver'])
       .where('token_hash', '=', hashPersonToken(token))
       .executeTakeFirst();
-    return row ? { name: row.name, approver: row.approver !== 0 } : undefined;
+    return row ? { id: row.id, name: row.name, approver: row.approver !== 0 } : undefined;
   };
 }

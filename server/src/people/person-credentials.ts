@@ -4,6 +4,8 @@ import crypto from 'node:crypto';
 export const PERSON_TOKEN_PREFIX = 'mdp_';
 
 export interface Person {
+  /** The people row's id: what a lookup session records as its credential. */
+  id: number;
   name: string;
   approver: boolean;
 }

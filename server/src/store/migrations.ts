@@ -138,6 +138,20 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
         .execute();
     },
   },
+  // Lookup page sessions live on the server, so signing out ends them on every instance.
+  '0004_lookup_sessions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('lookup_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('credential', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('lookup_sessions_expiry').on('lookup_sessions').column('expires_ms').execute();
+    },
+  },
 });
 
 /**
@@ -201,7 +215,9 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectNa
 /** Applies migrations up to and including `name` (all of them when absent); tests build old schemas with it. */
 export async function migrateTo(db: Kysely<unknown>, dialect: SqlDialectName, name?: string): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
-  const migrator = new Migrator({ db, provider });
+  // Helpers add their numbered migrations in parallel: a database that already ran a later one (0004)
+  // must still take an earlier one (0002) merged after it.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = name === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(name);
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {

@@ -1,6 +1,7 @@
-import { approvalNeededTitle, failureTitle, rejectedTitle } from '@mintdesk/shared';
+import { approvalNeededTitle, failureTitle, rejectedTitle, successTitle } from '@mintdesk/shared';
 import type { LicenseFacts } from '../licenses/license-facts.ts';
 import { formatUtc } from '../mail/license-email.ts';
+import { markdownLink, markdownText as md } from '../text/markdown.ts';
 import type { IssueSpec } from './tracker.ts';
 
 export type FailedStage = 'sign' | 'store' | 'email';
@@ -22,31 +23,59 @@ export interface FailureFacts {
 
 export const BASE_LABELS = ['mintdesk'];
 
+/**
+ * A license as its issue tells it. The kind's title and label come resolved (`licenseFacts`), so
+ * the tracker never branches on a kind; what is left out reads as an emergency trial.
+ */
+export type LicenseIssueFacts = Pick<
+  LicenseFacts,
+  'id' | 'key' | 'email' | 'userCount' | 'agent' | 'ticketId' | 'ticketUrl' | 'issuedAt' | 'attempts'
+> & { expiresAt: Date | null } & Partial<
+    Pick<LicenseFacts, 'label' | 'successTitle' | 'trial' | 'licensee' | 'claims' | 'details' | 'approval' | 'days'>
+  >;
+
+function complete(facts: LicenseIssueFacts) {
+  return {
+    label: 'Emergency trial',
+    successTitle: successTitle(facts.email, facts.userCount),
+    trial: true,
+    licensee: null,
+    claims: {},
+    details: {},
+    approval: { status: 'not_required' as const },
+    days: null,
+    ...facts,
+  };
+}
+
 function ticketLink(ticketId: number | null, ticketUrl: string | null): string {
-  if (ticketUrl) return ticketId === null ? ticketUrl : `[#${ticketId}](${ticketUrl})`;
+  if (ticketUrl) return markdownLink(ticketId === null ? 'ticket' : `#${ticketId}`, ticketUrl);
   return ticketId === null ? 'none given' : `#${ticketId}`;
 }
 
 /** The lines every license issue shares: what was asked for, by whom, for whom. */
-function licenseLines(facts: LicenseFacts): string[] {
+function licenseLines(facts: ReturnType<typeof complete>): string[] {
   return [
     `- Kind: ${facts.label}`,
     `- Ticket: ${ticketLink(facts.ticketId, facts.ticketUrl)}`,
-    `- Agent: ${facts.agent}`,
-    `- Requester: ${facts.email}`,
+    `- Agent: ${md(facts.agent)}`,
+    `- Requester: ${md(facts.email)}`,
     `- Users: ${facts.userCount}`,
-    ...(facts.licensee && !facts.trial ? [`- Licensee: ${facts.licensee.name}, ${facts.licensee.company}`] : []),
-    ...Object.entries({ ...facts.claims, ...facts.details }).map(([name, value]) => `- ${name}: ${String(value)}`),
+    ...(facts.licensee && !facts.trial
+      ? [`- Licensee: ${md(facts.licensee.name)}, ${md(facts.licensee.company)}`]
+      : []),
+    // The kind's own facts (order reference, reason, term…) may be caller-typed: code spans.
+    ...Object.entries({ ...facts.claims, ...facts.details }).map(([name, value]) => `- ${name}: ${md(String(value))}`),
     `- License id: ${facts.id}`,
   ];
 }
 
-function approvalLine(facts: LicenseFacts): string[] {
+function approvalLine(facts: ReturnType<typeof complete>): string[] {
   const { status, by, at, reason } = facts.approval;
   if (status === 'not_required') return [];
   if (status === 'pending') return ['- Approval: waiting for an approver'];
   const when = at ? ` on ${formatUtc(new Date(at))}` : '';
-  return [`- Approval: ${status} by ${by ?? 'unknown'}${when}${reason ? ` (reason: ${reason})` : ''}`];
+  return [`- Approval: ${status} by ${md(by ?? 'unknown')}${when}${reason ? ` (reason: ${md(reason)})` : ''}`];
 }
 
 function untilText(expiresAt: Date | null): string {
@@ -54,7 +83,8 @@ function untilText(expiresAt: Date | null): string {
 }
 
 /** The closed issue that records a delivered license, with a copy of it. */
-export function successIssue(facts: LicenseFacts): IssueSpec {
+export function successIssue(given: LicenseIssueFacts): IssueSpec {
+  const facts = complete(given);
   const body = [
     `${facts.trial ? 'A trial license' : 'A license'} (${facts.label}) was created and emailed.`,
     '',
@@ -79,7 +109,8 @@ export function successIssue(facts: LicenseFacts): IssueSpec {
 }
 
 /** The open issue of a license that waits for an approver: nothing was signed or sent yet. */
-export function approvalIssue(facts: LicenseFacts): IssueSpec {
+export function approvalIssue(given: LicenseIssueFacts): IssueSpec {
+  const facts = complete(given);
   const body = [
     `A license (${facts.label}) was asked for and waits for approval. Nothing was signed or sent yet.`,
     '',
@@ -98,7 +129,8 @@ export function approvalIssue(facts: LicenseFacts): IssueSpec {
 }
 
 /** The closed issue of a license an approver turned down. */
-export function rejectedIssue(facts: LicenseFacts): IssueSpec {
+export function rejectedIssue(given: LicenseIssueFacts): IssueSpec {
+  const facts = complete(given);
   const body = [
     `A license (${facts.label}) was rejected; nothing was signed or sent.`,
     '',
@@ -124,12 +156,12 @@ export function failureIssue(facts: FailureFacts): IssueSpec {
   const body = [
     `Creating or delivering a license failed at the **${facts.stage}** stage.`,
     '',
-    `- Error: ${facts.error}`,
+    `- Error: ${md(facts.error)}`,
     `- Attempts made: ${facts.attempts}`,
     `- License generated: ${facts.licenseId === null ? 'no' : `yes (${facts.licenseId})`}`,
     `- Ticket: ${ticketLink(facts.ticketId, facts.ticketUrl)}`,
-    `- Agent: ${facts.agent}`,
-    `- Requester: ${facts.email}`,
+    `- Agent: ${md(facts.agent)}`,
+    `- Requester: ${md(facts.email)}`,
     `- Users: ${facts.userCount}`,
     '',
     next,
