@@ -63,7 +63,7 @@ export const addon: KindPolicy<AddonRequest> = {
     ],
     ending: (_facts, until) =>
       until === null
-        ? ['It has no end date.']
+        ? ['It has no end date, like the license it replaces.']
         : [`It ends on ${until}, like the license it replaces; renew your subscription before then.`],
   },
 };

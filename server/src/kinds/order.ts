@@ -54,7 +54,7 @@ export const order: KindPolicy<OrderRequest> = {
     ],
     ending: (_facts, until) =>
       until === null
-        ? ['It has no end date: it keeps working for as long as you use this version of the product.']
+        ? ['It has no end date: there is nothing to renew.']
         : [`It ends on ${until}; renew your subscription before then to keep working.`],
   },
 };
