@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -13,6 +14,7 @@ import { LicenseService } from './licenses/license-service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { notifyLicense } from './notify/notify-license.ts';
 import type { Notifier } from './notify/webhook-notifier.ts';
+import { registerOpenApi } from './openapi/openapi.ts';
 import { Metrics } from './ops/metrics.ts';
 import { JobRunner } from './queue/job-runner.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -42,6 +44,10 @@ export interface Deps {
 export type AppConfig = Config & { appSecret: string; lookupToken: string };
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+
+const SERVICE_VERSION = (
+  JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /**
  * The one composition root: wires config and dependencies into a Fastify app. Never listens and
@@ -128,6 +134,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     strictTransportSecurity: config.publicUrl.startsWith('https:') ? { maxAge: 31_536_000 } : false,
   });
   await app.register(rateLimit, { global: false });
+  await registerOpenApi(app, { publicUrl: config.publicUrl, version: SERVICE_VERSION });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -28,6 +28,8 @@ export type ErrorCode = keyof typeof ERRORS;
 
 export class AppError extends Error {
   readonly status: number;
+  /** Fastify and its plugins read a thrown error's status from here (and Fastify writes it back). */
+  statusCode: number;
   /** Seconds after which a refused request may succeed; sent as `Retry-After`. */
   retryAfterS: number | undefined;
 
@@ -38,11 +40,7 @@ export class AppError extends Error {
   ) {
     super(message);
     this.status = ERRORS[code].status;
-  }
-
-  /** Fastify and its plugins read a thrown error's status from here. */
-  get statusCode(): number {
-    return this.status;
+    this.statusCode = this.status;
   }
 
   withRetryAfter(seconds: number): this {

@@ -59,4 +59,4 @@ export const MintRequest = mintRequestSchema();
 export type MintRequest = z.infer<typeof MintRequest>;
 
 /** Optional `Idempotency-Key` header: a repeat with the same key and body never mints twice. */
-export const IdempotencyKey = z.string().min(1).max(200);
+export const IdempotencyKey = z.string().min(1, 'must be 1 to 200 characters').max(200, 'must be 1 to 200 characters');

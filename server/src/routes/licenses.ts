@@ -1,11 +1,13 @@
-import { IdempotencyKey, mintRequestSchema } from '@mintdesk/shared';
+import { IdempotencyKey, LicenseList, LicenseRecord, mintRequestSchema } from '@mintdesk/shared';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CallerKind } from '../auth/authenticate.ts';
-import { AppError, validationError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import type { LicenseService } from '../licenses/license-service.ts';
-import { fieldsOf } from '../validation.ts';
+import { SECURITY } from '../openapi/openapi.ts';
+import { errorResponses } from '../openapi/responses.ts';
 
 export interface LicenseRoutesOptions {
   licenses: LicenseService;
@@ -15,7 +17,15 @@ export interface LicenseRoutesOptions {
   rateLimit: RateLimitOptions;
 }
 
-const IdParams = z.object({ id: z.string().min(1).max(100) });
+const IdParams = z.object({ id: z.string({ error: 'must be a license id' }).min(1).max(100, 'must be a license id') });
+
+const MintHeaders = z.looseObject({
+  'idempotency-key': IdempotencyKey.optional().describe(
+    'A repeat with the same key and body returns the same license and never mints twice.',
+  ),
+});
+
+const READ_ERRORS = errorResponses('validation_failed', 'unauthorized', 'not_found', 'rate_limited');
 
 const ListQuery = z
   .object({
@@ -38,58 +48,127 @@ const ListQuery = z
   });
 
 export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
-  app,
+  plain,
   { licenses, maxUserCount, requireCaller, rateLimit },
 ) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>();
   const MintBody = mintRequestSchema(maxUserCount);
   const limited = { rateLimit };
 
-  app.post('/api/v1/licenses', { onRequest: requireCaller('app'), config: limited }, async (request, reply) => {
-    const keyHeader = request.headers['idempotency-key'];
-    let idempotencyKey: string | undefined;
-    if (keyHeader !== undefined) {
-      const parsedKey = IdempotencyKey.safeParse(keyHeader);
-      if (!parsedKey.success) throw validationError({ 'Idempotency-Key': 'must be 1 to 200 characters' });
-      idempotencyKey = parsedKey.data;
-    }
-    const body = MintBody.safeParse(request.body);
-    if (!body.success) throw validationError(fieldsOf(body.error));
-    const caller = request.caller;
-    if (!caller) throw new AppError('unauthorized');
-    const { record, created } = await licenses.mint(body.data, idempotencyKey, caller);
-    reply.header('location', `/api/v1/licenses/${record.license.id}`);
-    if (!created) reply.header('idempotent-replayed', 'true');
-    return reply.code(201).send(record);
-  });
+  app.post(
+    '/api/v1/licenses',
+    {
+      onRequest: requireCaller('app'),
+      config: limited,
+      schema: {
+        summary: 'Mint a license',
+        tags: ['licenses'],
+        security: SECURITY.app,
+        headers: MintHeaders,
+        body: MintBody,
+        response: {
+          201: LicenseRecord,
+          ...errorResponses(
+            'validation_failed',
+            'invalid_json',
+            'unauthorized',
+            'payload_too_large',
+            'idempotency_key_reused',
+            'rate_limited',
+            'email_daily_limit',
+            'license_not_created',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const idempotencyKey = request.headers['idempotency-key'];
+      const caller = request.caller;
+      if (!caller) throw new AppError('unauthorized');
+      const { record, created } = await licenses.mint(request.body, idempotencyKey, caller);
+      reply.header('location', `/api/v1/licenses/${record.license.id}`);
+      if (!created) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(record);
+    },
+  );
 
-  app.get('/api/v1/licenses', { onRequest: requireCaller('app', 'lookup'), config: limited }, async (request) => {
-    const query = ListQuery.safeParse(request.query);
-    if (!query.success) throw validationError(fieldsOf(query.error));
-    const { email, ticketId, limit } = query.data;
-    return { licenses: await licenses.list({ email, ticketId, limit: limit ?? 100 }) };
-  });
+  app.get(
+    '/api/v1/licenses',
+    {
+      onRequest: requireCaller('app', 'lookup'),
+      config: limited,
+      schema: {
+        summary: 'Licenses of a requester email or a ticket, newest first',
+        tags: ['licenses'],
+        security: SECURITY.appOrLookup,
+        querystring: ListQuery,
+        response: { 200: LicenseList, ...READ_ERRORS },
+      },
+    },
+    async (request) => {
+      const { email, ticketId, limit } = request.query;
+      return { licenses: await licenses.list({ email, ticketId, limit: limit ?? 100 }) };
+    },
+  );
 
-  app.get('/api/v1/licenses/:id', { onRequest: requireCaller('app', 'lookup'), config: limited }, async (request) => {
-    const { id } = parseId(request.params);
-    const record = await licenses.get(id);
-    if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
-    return record;
-  });
+  app.get(
+    '/api/v1/licenses/:id',
+    {
+      onRequest: requireCaller('app', 'lookup'),
+      config: limited,
+      schema: {
+        summary: 'One license with its delivery and issue state',
+        tags: ['licenses'],
+        security: SECURITY.appOrLookup,
+        params: IdParams,
+        response: { 200: LicenseRecord, ...READ_ERRORS },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const record = await licenses.get(id);
+      if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
+      return record;
+    },
+  );
 
   app.post(
     '/api/v1/licenses/:id/resend',
-    { onRequest: requireCaller('app', 'lookup'), config: limited },
+    {
+      onRequest: requireCaller('app', 'lookup'),
+      config: limited,
+      schema: {
+        summary: 'Email the same license again to the same address',
+        tags: ['licenses'],
+        security: SECURITY.appOrLookup,
+        params: IdParams,
+        response: { 200: LicenseRecord, ...READ_ERRORS },
+      },
+    },
     async (request) => {
-      const { id } = parseId(request.params);
+      const { id } = request.params;
       return licenses.resend(id, request.caller?.name ?? 'unknown');
     },
   );
 
   app.get(
     '/api/v1/licenses/:id/download',
-    { onRequest: requireCaller('lookup'), config: limited },
+    {
+      onRequest: requireCaller('lookup'),
+      config: limited,
+      schema: {
+        summary: 'The license file (license.jwt)',
+        tags: ['licenses'],
+        security: SECURITY.lookup,
+        params: IdParams,
+        response: {
+          200: z.string().describe('The compact JWS, as an attachment (application/jwt)'),
+          ...READ_ERRORS,
+        },
+      },
+    },
     async (request, reply) => {
-      const { id } = parseId(request.params);
+      const { id } = request.params;
       const record = await licenses.get(id);
       if (!record) throw new AppError('not_found', `No license has the id ${id}.`);
       await licenses.audit(id, request.caller?.name ?? 'unknown', 'downloaded', null);
@@ -101,9 +180,3 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
     },
   );
 };
-
-function parseId(params: unknown): { id: string } {
-  const parsed = IdParams.safeParse(params);
-  if (!parsed.success) throw validationError({ id: 'must be a license id' });
-  return parsed.data;
-}
