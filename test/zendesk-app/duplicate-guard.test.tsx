@@ -57,6 +57,8 @@ describe('the duplicate guard, before minting', () => {
     expect(dialog.textContent).toContain('lic_minted1abcdefghjk');
     expect(dialog.textContent).toContain(new Date().toISOString().slice(0, 10));
     expect(calls(request, isMint)).toHaveLength(1);
+    // The form waits for the answer, and does not claim to be sending.
+    expect(screen.getByRole('button', { name: 'Send license' })).toHaveProperty('disabled', true);
     // Keyboard: focus is in the dialog, on its first choice.
     expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Resend it' }));
 

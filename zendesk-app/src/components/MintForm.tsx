@@ -11,17 +11,20 @@ export interface MintFormProps {
   policies: readonly KnownPolicy[];
   form: FormState;
   records: readonly LicenseRecord[];
+  /** A check or a mint is under way: the button says so. */
   busy: boolean;
+  /** Nothing can be changed or sent (busy, or the duplicate question is open). */
+  locked: boolean;
   onSubmit: () => void;
 }
 
 /** The kind, its fields, the requester and agent, and the one button. */
-export function MintForm({ policies, form, records, busy, onSubmit }: MintFormProps) {
+export function MintForm({ policies, form, records, busy, locked, onSubmit }: MintFormProps) {
   const t = useT();
   const policy = policies.find((candidate) => candidate.kind === form.kind);
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!busy) onSubmit();
+    if (!locked) onSubmit();
   };
   if (!policy) return null;
   const Fields = KIND_FIELDSETS[policy.kind];
@@ -32,7 +35,7 @@ export function MintForm({ policies, form, records, busy, onSubmit }: MintFormPr
         label={t('field.kind.label')}
         value={form.kind}
         error={form.errors.kind}
-        disabled={busy}
+        disabled={locked}
         options={policies.map((candidate) => ({ value: candidate.kind, label: candidate.label }))}
         onChange={(kind) => form.selectKind(kind as LicenseKind)}
       />
@@ -41,7 +44,7 @@ export function MintForm({ policies, form, records, busy, onSubmit }: MintFormPr
         policy={policy}
         values={form.values}
         errors={form.errors}
-        readOnly={busy}
+        readOnly={locked}
         change={form.change}
         records={records}
         chooseBase={form.chooseBase}
@@ -53,7 +56,7 @@ export function MintForm({ policies, form, records, busy, onSubmit }: MintFormPr
         hint={t('field.email.hint')}
         value={form.values.email}
         error={form.errors.email}
-        readOnly={busy}
+        readOnly={locked}
         onChange={(value) => form.change('email', value)}
         input={{ autoComplete: 'off' }}
       />
@@ -63,11 +66,11 @@ export function MintForm({ policies, form, records, busy, onSubmit }: MintFormPr
         hint={t('field.agent.hint')}
         value={form.values.agent}
         error={form.errors.agent}
-        readOnly={busy}
+        readOnly={locked}
         onChange={(value) => form.change('agent', value)}
         input={{ autoComplete: 'off' }}
       />
-      <Button type="submit" isPrimary isStretched disabled={busy} aria-disabled={busy}>
+      <Button type="submit" isPrimary isStretched disabled={locked} aria-disabled={locked}>
         {busy ? (
           <>
             <Dots size={16} aria-hidden /> <span style={{ marginLeft: 8 }}>{t('sending')}</span>

@@ -171,7 +171,14 @@ function Sidebar({ api, context, policies }: SidebarProps) {
         </Alert>
       ) : null}
       <div ref={formRef} className="block">
-        <MintForm policies={policies} form={form} records={history.records} busy={formBusy} onSubmit={onSubmit} />
+        <MintForm
+          policies={policies}
+          form={form}
+          records={history.records}
+          busy={minting.busy || guard.checking}
+          locked={formBusy}
+          onSubmit={onSubmit}
+        />
       </div>
       {guard.question ? (
         <DuplicateDialog

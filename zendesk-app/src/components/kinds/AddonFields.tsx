@@ -8,6 +8,7 @@ import type { KindFieldsProps } from './kind-fields-props.ts';
 export function AddonFields({ policy, values, errors, readOnly, change, records, chooseBase }: KindFieldsProps) {
   const t = useT();
   const bases = records.filter(canBeAddonBase);
+  const chosen = bases.find((record) => record.license.id === values.baseLicenseId)?.license;
   const options = [
     { value: '', label: bases.length > 0 ? t('field.baseLicenseId.choose') : t('field.baseLicenseId.none') },
     ...bases.map(({ license }) => ({
@@ -24,7 +25,14 @@ export function AddonFields({ policy, values, errors, readOnly, change, records,
       <SelectField
         name="baseLicenseId"
         label={t('field.baseLicenseId.label')}
-        hint={t('field.baseLicenseId.hint')}
+        hint={
+          chosen
+            ? t('field.baseLicenseId.chosen', {
+                users: chosen.userCount,
+                until: chosen.expiresAt ? utcDate(chosen.expiresAt) : t('result.noEnd'),
+              })
+            : t('field.baseLicenseId.hint')
+        }
         value={values.baseLicenseId}
         error={errors.baseLicenseId}
         options={options}
