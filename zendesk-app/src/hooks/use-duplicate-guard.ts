@@ -22,6 +22,25 @@ export interface DuplicateGuard {
   dismiss: () => void;
 }
 
+/** The requester's newest issued license of the last `days` days, other than `exceptId`. */
+export function recentLicense(
+  records: readonly (LicenseRecord | undefined)[],
+  days: number | undefined,
+  exceptId?: string,
+): LicenseRecord | undefined {
+  if (days === undefined) return undefined;
+  const now = new Date();
+  return records
+    .filter(
+      (record): record is LicenseRecord =>
+        record !== undefined &&
+        record.license.id !== exceptId &&
+        isIssued(record) &&
+        issuedWithinDays(record.license.issuedAt, days, now),
+    )
+    .sort((a, b) => Date.parse(b.license.issuedAt) - Date.parse(a.license.issuedAt))[0];
+}
+
 export function useDuplicateGuard(
   api: LicenseApi,
   days: number | undefined,
@@ -37,15 +56,12 @@ export function useDuplicateGuard(
       if (days === undefined) return undefined;
       setChecking(true);
       try {
+        // A failed list must not block an emergency mint: what the sidebar knows still counts.
         const fresh = await api.listByEmail(email).catch(() => [] as LicenseRecord[]);
-        const candidates = [...fresh, ...knownRef.current].filter(
-          (record): record is LicenseRecord =>
-            record !== undefined &&
-            record.license.email.toLowerCase() === email.toLowerCase() &&
-            isIssued(record) &&
-            issuedWithinDays(record.license.issuedAt, days, new Date()),
+        const sameRequester = [...fresh, ...knownRef.current].filter(
+          (record) => record?.license.email.toLowerCase() === email.toLowerCase(),
         );
-        return candidates.sort((a, b) => Date.parse(b.license.issuedAt) - Date.parse(a.license.issuedAt))[0];
+        return recentLicense(sameRequester, days);
       } finally {
         setChecking(false);
       }

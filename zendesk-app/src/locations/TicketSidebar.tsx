@@ -1,21 +1,22 @@
 import { Alert } from '@zendeskgarden/react-notifications';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, createLicenseApi, type LicenseApi } from '../api.ts';
+import { createLicenseApi, type LicenseApi } from '../api.ts';
 import { DuplicateDialog } from '../components/DuplicateDialog.tsx';
 import { History } from '../components/History.tsx';
 import { MintForm } from '../components/MintForm.tsx';
 import { MintResult } from '../components/MintResult.tsx';
 import { PoliciesError } from '../components/PoliciesError.tsx';
 import { useAutoResize } from '../components/use-auto-resize.ts';
-import { issuedWithinDays, utcDate } from '../dates.ts';
+import { utcDate } from '../dates.ts';
 import { describeError } from '../describe-error.ts';
-import { useDuplicateGuard } from '../hooks/use-duplicate-guard.ts';
+import { recentLicense } from '../hooks/use-duplicate-guard.ts';
 import { useHistory } from '../hooks/use-history.ts';
 import { useMint } from '../hooks/use-mint.ts';
 import { useMintForm } from '../hooks/use-mint-form.ts';
 import { guardDays, usePolicies } from '../hooks/use-policies.ts';
+import { useSendLicense } from '../hooks/use-send-license.ts';
 import { I18nProvider, useT } from '../i18n.tsx';
-import { isIssued, type KnownPolicy, type MintBody } from '../policies.ts';
+import type { KnownPolicy } from '../policies.ts';
 import { useClient } from '../zaf/ClientProvider.tsx';
 import { type TicketContext, useTicketContext } from './use-ticket-context.ts';
 
@@ -73,7 +74,6 @@ function Sidebar({ api, context, policies }: SidebarProps) {
   const t = useT();
   const defaultKind = policies.find((policy) => policy.kind === 'emergency')?.kind ?? policies[0]?.kind ?? 'emergency';
   const form = useMintForm(context, defaultKind, t);
-  const policy = policies.find((candidate) => candidate.kind === form.kind);
   const historyEmail = useSettled(form.values.email.trim(), 400);
   const history = useHistory(api, historyEmail.includes('@') ? historyEmail : context.requesterEmail);
   const kindLabel = useCallback(
@@ -82,82 +82,18 @@ function Sidebar({ api, context, policies }: SidebarProps) {
   );
   const minting = useMint(api, context.ticketId, kindLabel, t, () => void history.reload());
   const days = guardDays(policies);
-  const guard = useDuplicateGuard(api, days, [minting.result, ...history.records]);
-  const [formError, setFormError] = useState<string | undefined>();
   const formRef = useRef<HTMLDivElement>(null);
-
-  /** Mints, or shows why not: refused fields beside the fields, anything else above the status. */
-  const mint = async (body: MintBody) => {
-    setFormError(undefined);
-    try {
-      await minting.mint(body, form.idempotencyKey());
-      form.settle();
-    } catch (error) {
-      const fields = error instanceof ApiError ? error.fields : {};
-      const unshown = form.showRefusals(fields);
-      const shownAny = Object.keys(fields).length > Object.keys(unshown).length;
-      if (!shownAny) setFormError(describeError(error, t));
-      else if (Object.keys(unshown).length > 0)
-        setFormError(
-          Object.entries(unshown)
-            .map(([name, why]) => `${name}: ${why}`)
-            .join(' · '),
-        );
-    }
-  };
-
-  const onSubmit = () =>
-    minting.exclusive(async () => {
-      if (!policy) return;
-      const body = form.validate(policy);
-      if (!body) return;
-      const recent = await guard.findRecent(body.email);
-      if (recent) guard.ask({ recent, body });
-      else await mint(body);
-    });
-
-  // Focus goes back to Send license once the dialog is gone and the button usable again.
-  const returnFocus = useRef(false);
-  const closeDialog = () => {
-    returnFocus.current = true;
-    guard.dismiss();
-  };
-  const formBusy = minting.busy || guard.checking || guard.question !== undefined;
-  useEffect(() => {
-    if (!returnFocus.current || formBusy) return;
-    returnFocus.current = false;
-    formRef.current?.querySelector<HTMLButtonElement>('button[type="submit"]')?.focus();
-  }, [formBusy]);
-  const onResendRecent = () =>
-    minting.exclusive(async () => {
-      const question = guard.question;
-      if (!question) return;
-      setFormError(undefined);
-      try {
-        await minting.resend(question.recent.license.id);
-        closeDialog();
-      } catch (error) {
-        setFormError(describeError(error, t));
-        closeDialog();
-      }
-    });
-  const onIssueAnother = () =>
-    minting.exclusive(async () => {
-      const question = guard.question;
-      if (!question) return;
-      closeDialog();
-      await mint(question.body);
-    });
-
-  const recent =
-    days === undefined
-      ? undefined
-      : history.records.find(
-          (record) =>
-            record.license.id !== minting.result?.license.id &&
-            isIssued(record) &&
-            issuedWithinDays(record.license.issuedAt, days, new Date()),
-        );
+  const sending = useSendLicense({
+    api,
+    policy: policies.find((candidate) => candidate.kind === form.kind),
+    guardDays: days,
+    form,
+    minting,
+    history: history.records,
+    t,
+    focusSend: () => formRef.current?.querySelector<HTMLButtonElement>('button[type="submit"]')?.focus(),
+  });
+  const recent = recentLicense(history.records, days, minting.result?.license.id);
 
   return (
     <>
@@ -175,23 +111,23 @@ function Sidebar({ api, context, policies }: SidebarProps) {
           policies={policies}
           form={form}
           records={history.records}
-          busy={minting.busy || guard.checking}
-          locked={formBusy}
-          onSubmit={onSubmit}
+          busy={sending.busy}
+          locked={sending.locked}
+          onSubmit={sending.send}
         />
       </div>
-      {guard.question ? (
+      {sending.question ? (
         <DuplicateDialog
-          recent={guard.question.recent}
+          recent={sending.question.recent}
           busy={minting.busy}
-          onResend={onResendRecent}
-          onIssueAnother={onIssueAnother}
-          onCancel={closeDialog}
+          onResend={sending.resendRecent}
+          onIssueAnother={sending.issueAnother}
+          onCancel={sending.cancel}
         />
       ) : null}
-      {formError ? (
+      {sending.formError ? (
         <Alert type="error" className="block">
-          {formError}
+          {sending.formError}
         </Alert>
       ) : null}
       <div role="status" aria-live="polite" className="block">
