@@ -9,6 +9,8 @@ export const ERRORS = {
   not_found: { status: 404, message: 'Nothing was found at this address.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   payload_too_large: { status: 413, message: 'The request body is larger than 64 KiB.' },
+  uri_too_long: { status: 414, message: 'The request address is too long.' },
+  headers_too_large: { status: 431, message: 'The request headers are too large.' },
   unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
   idempotency_key_reused: {
     status: 422,
@@ -18,6 +20,10 @@ export const ERRORS = {
   email_daily_limit: {
     status: 429,
     message: 'This requester email has reached the daily number of emergency licenses.',
+  },
+  resend_limit: {
+    status: 429,
+    message: 'This license was resent as often as this service allows in 24 hours.',
   },
   license_not_created: { status: 500, message: 'The license could not be created; nothing was sent.' },
   internal_error: { status: 500, message: 'Something went wrong on our side; it has been logged.' },

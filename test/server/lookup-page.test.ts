@@ -187,7 +187,7 @@ describe('the lookup page signed in', () => {
 
   it('rate-limits sign-in attempts', async () => {
     let last = 0;
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 25; i++) {
       const response = await fetch(`${service.url}/lookup/sign-in`, {
         method: 'POST',
         redirect: 'manual',

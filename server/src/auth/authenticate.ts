@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, jwtVerify } from 'jose';
+import { errors, type JWTPayload, jwtVerify } from 'jose';
+import type { FailedCredentials } from '../abuse/failed-credentials.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 
@@ -26,33 +27,58 @@ export interface AuthOptions {
   appSecret: string;
   lookupToken: string;
   clock: Clock;
-  /** Extra ways to be a lookup caller (the lookup page's session cookie). */
-  lookupSession?: (request: FastifyRequest) => Caller | undefined;
+  /** Extra ways to be a lookup caller without a bearer token (the lookup page's session cookie). */
+  lookupSession?: (request: FastifyRequest) => Caller | undefined | Promise<Caller | undefined>;
+  /**
+   * Further lookup bearer credentials besides `LOOKUP_TOKEN` (personal ones): the caller a token
+   * belongs to, or undefined when it is none of them.
+   */
+  lookupCredential?: (token: string) => Caller | undefined | Promise<Caller | undefined>;
+  /** Where wrong bearer tokens are counted per client address; none: not counted. */
+  failures?: FailedCredentials;
 }
 
 /**
- * Verifies an app token as the Zendesk proxy makes it: HS256 with the shared secret, `iat` and
- * `exp` present, at most an hour long, not from the future. Throws on anything else.
+ * Verifies an app token as the Zendesk proxy makes it: HS256 with the shared secret, `exp`
+ * present and at most an hour ahead. The proxy signs the claims the app sends and may add no
+ * `iat`; when one is there it must not be in the future nor more than an hour before `exp`.
+ * Throws on anything else.
  */
 export async function verifyAppToken(
   token: string,
   secret: Uint8Array,
   now: Date,
-): Promise<{ caller: Caller; iat: number; exp: number }> {
+): Promise<{ caller: Caller; iat: number | undefined; exp: number }> {
   const { payload } = await jwtVerify(token, secret, {
     algorithms: ['HS256'],
     clockTolerance: CLOCK_TOLERANCE_S,
     currentDate: now,
-    requiredClaims: ['iat', 'exp'],
+    requiredClaims: ['exp'],
   });
-  const iat = payload.iat as number;
   const exp = payload.exp as number;
-  if (exp - iat > MAX_APP_TOKEN_LIFETIME_S)
-    throw new errors.JWTClaimValidationFailed('token lives longer than one hour', payload, 'exp');
-  if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_S)
-    throw new errors.JWTClaimValidationFailed('token issued in the future', payload, 'iat');
+  const iat = typeof payload.iat === 'number' ? payload.iat : undefined;
+  checkTimes(payload, iat, exp, now);
   const subject = typeof payload.sub === 'string' && payload.sub.length <= 200 ? payload.sub : 'zendesk-app';
   return { caller: { kind: 'app', name: subject }, iat, exp };
+}
+
+function checkTimes(payload: JWTPayload, iat: number | undefined, exp: number, now: Date): void {
+  const nowS = now.getTime() / 1000;
+  if (exp > nowS + MAX_APP_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S)
+    throw new errors.JWTClaimValidationFailed('token expires more than one hour from now', payload, 'exp');
+  if (iat === undefined) return;
+  if (exp - iat > MAX_APP_TOKEN_LIFETIME_S)
+    throw new errors.JWTClaimValidationFailed('token lives longer than one hour', payload, 'exp');
+  if (iat > nowS + CLOCK_TOLERANCE_S)
+    throw new errors.JWTClaimValidationFailed('token issued in the future', payload, 'iat');
+}
+
+/**
+ * Whether a refused app token still proved its holder knows the secret (its signature was right,
+ * only its times were not): that is a clock problem, not someone guessing.
+ */
+function signedWithTheSecret(error: unknown): boolean {
+  return error instanceof errors.JWTExpired || error instanceof errors.JWTClaimValidationFailed;
 }
 
 /** Constant-time comparison that does not leak the secret's length either. */
@@ -77,17 +103,19 @@ const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
  * time claims are checked again on every use.
  */
 class VerifiedTokens {
-  private readonly entries = new Map<string, { caller: Caller; iat: number; exp: number }>();
+  private readonly entries = new Map<string, { caller: Caller; iat: number | undefined; exp: number }>();
 
   get(token: string, now: Date): Caller | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     const nowS = now.getTime() / 1000;
-    if (entry.exp + CLOCK_TOLERANCE_S <= nowS || entry.iat > nowS + CLOCK_TOLERANCE_S) return undefined;
+    if (entry.exp + CLOCK_TOLERANCE_S <= nowS) return undefined;
+    if (entry.exp > nowS + MAX_APP_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) return undefined;
+    if (entry.iat !== undefined && entry.iat > nowS + CLOCK_TOLERANCE_S) return undefined;
     return entry.caller;
   }
 
-  set(token: string, caller: Caller, iat: number, exp: number): void {
+  set(token: string, caller: Caller, iat: number | undefined, exp: number): void {
     if (this.entries.size >= VERIFIED_TOKEN_CACHE_SIZE) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
@@ -107,32 +135,41 @@ export function createAuthenticator(options: AuthOptions) {
     verified.set(token, caller, iat, exp);
     return caller;
   };
+  const lookupCaller = async (token: string): Promise<Caller | undefined> => {
+    if (secretsEqual(token, options.lookupToken)) return { kind: 'lookup', name: 'lookup-token' };
+    return options.lookupCredential?.(token);
+  };
   return function requireCaller(...allowed: CallerKind[]) {
     return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
       const token = bearerToken(request);
-      if (token !== undefined) {
-        if (allowed.includes('lookup') && secretsEqual(token, options.lookupToken)) {
-          request.caller = { kind: 'lookup', name: 'lookup-token' };
+      if (token === undefined) {
+        const caller = allowed.includes('lookup') ? await options.lookupSession?.(request) : undefined;
+        if (caller) {
+          request.caller = caller;
           return;
         }
-        if (allowed.includes('app')) {
-          try {
-            request.caller = await verifyCached(token, options.clock.now());
-            return;
-          } catch (error) {
-            request.log.info(
-              { reason: error instanceof errors.JOSEError ? error.code : 'invalid' },
-              'app token refused',
-            );
-          }
-        }
-      } else if (allowed.includes('lookup') && options.lookupSession) {
-        const caller = options.lookupSession(request);
+        throw new AppError('unauthorized');
+      }
+      // An address that used up its wrong guesses is refused before its token is even looked at.
+      options.failures?.check(request.ip);
+      let guess = true;
+      if (allowed.includes('lookup')) {
+        const caller = await lookupCaller(token);
         if (caller) {
           request.caller = caller;
           return;
         }
       }
+      if (allowed.includes('app')) {
+        try {
+          request.caller = await verifyCached(token, options.clock.now());
+          return;
+        } catch (error) {
+          guess = !signedWithTheSecret(error);
+          request.log.info({ reason: error instanceof errors.JOSEError ? error.code : 'invalid' }, 'app token refused');
+        }
+      }
+      if (guess) options.failures?.recordFailure(request.ip);
       throw new AppError('unauthorized');
     };
   };

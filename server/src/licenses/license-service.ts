@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { LicenseRecord, MintRequest } from '@mintdesk/shared';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ResendBudget } from '../abuse/resend-budget.ts';
 import type { Caller } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
@@ -26,6 +27,8 @@ export interface LicenseServiceDeps {
   runner: JobRunner;
   metrics: Metrics;
   log: FastifyBaseLogger;
+  /** Counts and records resends against their ceilings (per license, per requester). */
+  resendBudget: Pick<ResendBudget, 'reserve'>;
 }
 
 export interface LicenseSettings {
@@ -177,9 +180,10 @@ export class LicenseService {
   async resend(id: string, actor: string): Promise<LicenseRecord> {
     const row = await this.deps.store.getLicense(id);
     if (!row) throw new AppError('not_found', `No license has the id ${id}.`);
+    // Records the `resent` audit entry, or throws 429 before anything is queued or sent.
+    await this.deps.resendBudget.reserve({ licenseId: id, email: row.email, actor, now: this.deps.clock.now() });
     await this.deps.store.markDeliveryQueued(id);
     const jobId = await this.deps.store.enqueueJob(id, 'deliver', this.deps.clock.now().getTime());
-    await this.audit(id, actor, 'resent', `to ${row.email}`);
     await this.deps.runner.runAndWait({ id: jobId, licenseId: id, kind: 'deliver' }, this.settings.mintWaitMs);
     return this.getOrThrow(id);
   }

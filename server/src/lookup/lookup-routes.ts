@@ -4,13 +4,23 @@ import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FailedCredentials } from '../abuse/failed-credentials.ts';
 import { sessionRateLimit } from '../abuse/rate-limits.ts';
 import { secretsEqual } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
 import type { LicenseService } from '../licenses/license-service.ts';
+import type { SessionStore } from '../store/session-store.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { type Notice, searchPage, signInPage } from './lookup-pages.ts';
-import { type LookupSession, SESSION_COOKIE, SESSION_LIFETIME_MS, SessionSigner } from './session.ts';
+import { type LookupSession, LookupSessions, SESSION_COOKIE, SESSION_LIFETIME_MS } from './session.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in lookup page session, resolved once per request under /lookup. */
+    lookupSession?: LookupSession | undefined;
+  }
+}
 
 export interface LookupRoutesOptions {
   lookupToken: string;
@@ -21,6 +31,10 @@ export interface LookupRoutesOptions {
   secureCookie: boolean;
   /** Searches, downloads and resends per signed-in session per minute; 0: no limit. */
   perSessionPerMinute: number;
+  /** Server-side sessions, shared by every instance on the same database. */
+  sessionStore: SessionStore;
+  /** Wrong sign-in tokens count here, in the same per-address budget as wrong bearer tokens. */
+  failures: FailedCredentials;
 }
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
@@ -39,7 +53,6 @@ const PAGE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 const MAX_RESULTS = 50;
-const SIGN_IN_LIMIT = { max: 10, timeWindow: 60_000 };
 
 type SearchKind = 'email' | 'ticket' | 'license';
 
@@ -56,9 +69,13 @@ export function classifyQuery(query: string): SearchKind {
  */
 export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app, options) => {
   const { licenses, store, clock } = options;
-  const signer = new SessionSigner(options.lookupToken);
+  const signer = new LookupSessions(options.lookupToken, options.sessionStore);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  app.decorateRequest('lookupSession', undefined);
+  app.addHook('onRequest', async (request) => {
+    request.lookupSession = await signer.find(request.cookies[SESSION_COOKIE], clock.now());
+  });
 
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, fs.readFileSync(path.join(STATIC_DIR, name))]));
 
@@ -68,15 +85,21 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
-  const sessionOf = (request: FastifyRequest): LookupSession | undefined =>
-    signer.verify(request.cookies[SESSION_COOKIE], clock.now());
+  const sessionOf = (request: FastifyRequest): LookupSession | undefined => request.lookupSession;
   const limited = { rateLimit: sessionRateLimit(options.perSessionPerMinute, (request) => sessionOf(request)?.id) };
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode === 429) {
       const session = sessionOf(request);
+      if (error instanceof AppError && error.retryAfterS !== undefined)
+        reply.header('retry-after', String(error.retryAfterS));
       if (session) {
         const wait = reply.getHeader('retry-after') ?? '60';
+        // A resend ceiling says why in its own words; anything else is this session's request budget.
+        const why =
+          error instanceof AppError && error.code !== 'rate_limited'
+            ? error.message
+            : `Too many searches from this session. Wait ${String(wait)} seconds, then try again.`;
         return html(
           reply,
           429,
@@ -87,15 +110,11 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
             csrf: signer.csrfToken(session),
             who: session.name,
             now: clock.now(),
-            error: `Too many searches from this session. Wait ${String(wait)} seconds, then try again.`,
+            error: why,
           }),
         );
       }
-      return html(
-        reply,
-        429,
-        signInPage({ next: '/lookup', error: 'Too many sign-in attempts. Wait a minute, then try again.' }),
-      );
+      return html(reply, 429, tooManySignIns());
     }
     if ((error.statusCode ?? 500) < 500)
       return html(
@@ -162,32 +181,39 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     return html(reply, 200, searchPage({ ...model, kind, results, notice: await resentNotice(request.query.resent) }));
   });
 
-  app.post<{ Body: { token?: unknown; name?: unknown; next?: unknown } }>(
-    '/lookup/sign-in',
-    { config: { rateLimit: SIGN_IN_LIMIT } },
-    async (request, reply) => {
-      const body = request.body ?? {};
-      const next = typeof body.next === 'string' ? safeNext(body.next) : '/lookup';
-      if (typeof body.token !== 'string' || !secretsEqual(body.token.trim(), options.lookupToken)) {
-        request.log.info('lookup sign-in refused');
-        return html(reply, 401, signInPage({ next, error: 'That lookup token is not right. Check it and try again.' }));
-      }
-      const name = typeof body.name === 'string' && body.name.trim() !== '' ? cleanName(body.name) : 'lookup user';
-      const { cookie: value } = signer.issue(name, clock.now());
-      reply.setCookie(SESSION_COOKIE, value, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: options.secureCookie,
-        path: '/lookup',
-        maxAge: SESSION_LIFETIME_MS / 1000,
-      });
-      return reply.redirect(next, 303);
-    },
-  );
+  app.post<{ Body: { token?: unknown; name?: unknown; next?: unknown } }>('/lookup/sign-in', async (request, reply) => {
+    const body = request.body ?? {};
+    const next = typeof body.next === 'string' ? safeNext(body.next) : '/lookup';
+    // Only wrong tokens count, per address: a right token is never refused for others' mistakes.
+    const wait = options.failures.retryAfterS(request.ip);
+    if (wait !== undefined) return html(reply.header('retry-after', String(wait)), 429, tooManySignIns());
+    if (typeof body.token !== 'string' || !secretsEqual(body.token.trim(), options.lookupToken)) {
+      options.failures.recordFailure(request.ip);
+      request.log.info('lookup sign-in refused');
+      return html(reply, 401, signInPage({ next, error: 'That lookup token is not right. Check it and try again.' }));
+    }
+    const name = typeof body.name === 'string' && body.name.trim() !== '' ? cleanName(body.name) : 'lookup user';
+    const { cookie: value } = await signer.start(name, 'lookup-token', clock.now());
+    reply.setCookie(SESSION_COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: options.secureCookie,
+      path: '/lookup',
+      maxAge: SESSION_LIFETIME_MS / 1000,
+    });
+    return reply.redirect(next, 303);
+  });
 
+  // Signing out needs the session and its CSRF token: a cross-site form (which carries neither,
+  // the cookie being SameSite=Strict) must not even clear the cookie.
   app.post<{ Body: { csrf?: unknown } }>('/lookup/sign-out', async (request, reply) => {
     const session = sessionOf(request);
-    if (session && !signer.checkCsrf(session, request.body?.csrf)) return askToSignIn(request, reply);
+    if (!session) return reply.redirect('/lookup', 303);
+    if (!signer.checkCsrf(session, request.body?.csrf)) {
+      request.log.warn('lookup sign-out refused: missing or wrong CSRF token');
+      return html(reply, 403, signInPage({ next: '/lookup', error: 'That form has expired. Reload the page.' }));
+    }
+    await signer.end(session);
     reply.clearCookie(SESSION_COOKIE, { path: '/lookup' });
     return reply.redirect('/lookup', 303);
   });
@@ -248,13 +274,20 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
   }
 };
 
+function tooManySignIns(): string {
+  return signInPage({ next: '/lookup', error: 'Too many wrong sign-in attempts. Wait a minute, then try again.' });
+}
+
 function html(reply: FastifyReply, status: number, body: string) {
   return reply.code(status).type('text/html; charset=utf-8').send(body);
 }
 
-/** Only paths of this page: a sign-in never redirects anywhere else. */
-function safeNext(url: string): string {
-  return /^\/lookup(?:[/?#]|$)/.test(url) && !url.startsWith('//') && !url.includes('\\') ? url : '/lookup';
+/**
+ * Only paths of this page, in printable ASCII: a sign-in never redirects anywhere else, and no
+ * CR/LF or other character that cannot go into a `Location` header gets near one.
+ */
+export function safeNext(url: string): string {
+  return /^\/lookup(?:[/?#][\x21-\x7e]*)?$/.test(url) && !url.includes('\\') ? url : '/lookup';
 }
 
 function cleanName(name: string): string {

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { JobAttempt, JobResult } from '../queue/job-runner.ts';
 import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
 import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
+import { slackText as escape, slackLink } from '../text/slack.ts';
 import { type ChannelMessage, type Notifier, NotifyError } from './webhook-notifier.ts';
 
 export interface NotifyDeps {
@@ -69,7 +70,7 @@ export function earlyFailureMessage(facts: {
 function detailLines(row: LicenseRow, issue: IssueSnapshot | null): string[] {
   const ticketId = row.ticket_id === null ? null : Number(row.ticket_id);
   const issueText = issue
-    ? `${issue.url ? `<${issue.url}|${escape(issue.title)}>` : escape(issue.title)} (${issue.state})`
+    ? `${issue.url ? slackLink(issue.url, issue.title) : escape(issue.title)} (${issue.state})`
     : 'not recorded yet';
   return [
     `Ticket: ${ticketText(ticketId, row.ticket_url)} · Agent: ${escape(row.agent)} · Requester: ${escape(row.email)} · Users: ${row.user_count}`,
@@ -79,11 +80,6 @@ function detailLines(row: LicenseRow, issue: IssueSnapshot | null): string[] {
 
 function ticketText(ticketId: number | null, ticketUrl: string | null): string {
   const label = ticketId === null ? 'ticket' : `#${ticketId}`;
-  if (ticketUrl) return `<${ticketUrl}|${label}>`;
+  if (ticketUrl) return slackLink(ticketUrl, label);
   return ticketId === null ? 'none given' : label;
-}
-
-/** Slack's mrkdwn treats these three as markup. */
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

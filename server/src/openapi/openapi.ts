@@ -1,8 +1,11 @@
+import fs from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { plainSerializerCompiler, zodValidatorCompiler } from './zod-compilers.ts';
+
+const LOGO = new URL('../lookup/static/logo.svg', import.meta.url);
 
 export interface OpenApiOptions {
   publicUrl: string;
@@ -61,6 +64,8 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
+    logo: { type: 'image/svg+xml', content: fs.readFileSync(LOGO), href: '/docs', target: '_self' },
+    theme: { title: 'Mintdesk API' },
     uiConfig: { docExpansion: 'list', deepLinking: false, tryItOutEnabled: false },
   });
   app.get(

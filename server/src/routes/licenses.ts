@@ -1,8 +1,8 @@
 import { IdempotencyKey, LicenseList, LicenseRecord, mintRequestSchema } from '@mintdesk/shared';
-import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ApiLimiter } from '../abuse/rate-limits.ts';
 import type { CallerKind } from '../auth/authenticate.ts';
 import { AppError } from '../errors.ts';
 import type { LicenseService } from '../licenses/license-service.ts';
@@ -13,8 +13,8 @@ export interface LicenseRoutesOptions {
   licenses: LicenseService;
   maxUserCount: number;
   requireCaller: (...allowed: CallerKind[]) => onRequestHookHandler;
-  /** Per-caller request budget, counted after authentication. */
-  rateLimit: RateLimitOptions;
+  /** Per-caller request budgets (`write`: mints and resends, `read`), counted after authentication. */
+  budget: ApiLimiter;
 }
 
 const IdParams = z.object({ id: z.string({ error: 'must be a license id' }).min(1).max(100, 'must be a license id') });
@@ -49,17 +49,16 @@ const ListQuery = z
 
 export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
   plain,
-  { licenses, maxUserCount, requireCaller, rateLimit },
+  { licenses, maxUserCount, requireCaller, budget },
 ) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const MintBody = mintRequestSchema(maxUserCount);
-  const limited = { rateLimit };
 
   app.post(
     '/api/v1/licenses',
     {
       onRequest: requireCaller('app'),
-      config: limited,
+      preHandler: budget('write'),
       schema: {
         summary: 'Mint a license',
         tags: ['licenses'],
@@ -96,7 +95,7 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
     '/api/v1/licenses',
     {
       onRequest: requireCaller('app', 'lookup'),
-      config: limited,
+      preHandler: budget('read'),
       schema: {
         summary: 'Licenses of a requester email or a ticket, newest first',
         tags: ['licenses'],
@@ -115,7 +114,7 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
     '/api/v1/licenses/:id',
     {
       onRequest: requireCaller('app', 'lookup'),
-      config: limited,
+      preHandler: budget('read'),
       schema: {
         summary: 'One license with its delivery and issue state',
         tags: ['licenses'],
@@ -136,13 +135,13 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
     '/api/v1/licenses/:id/resend',
     {
       onRequest: requireCaller('app', 'lookup'),
-      config: limited,
+      preHandler: budget('write'),
       schema: {
         summary: 'Email the same license again to the same address',
         tags: ['licenses'],
         security: SECURITY.appOrLookup,
         params: IdParams,
-        response: { 200: LicenseRecord, ...READ_ERRORS },
+        response: { 200: LicenseRecord, ...READ_ERRORS, ...errorResponses('rate_limited', 'resend_limit') },
       },
     },
     async (request) => {
@@ -155,7 +154,7 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
     '/api/v1/licenses/:id/download',
     {
       onRequest: requireCaller('lookup'),
-      config: limited,
+      preHandler: budget('read'),
       schema: {
         summary: 'The license file (license.jwt)',
         tags: ['licenses'],

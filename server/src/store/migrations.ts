@@ -92,6 +92,20 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
       await db.schema.createIndex('audit_license').on('audit').columns(['license_id', 'id']).execute();
     },
   },
+  // Lookup page sessions live on the server, so signing out ends them on every instance.
+  '0004_lookup_sessions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('lookup_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('credential', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('lookup_sessions_expiry').on('lookup_sessions').column('expires_ms').execute();
+    },
+  },
 });
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {

@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { SqlDialectName } from './migrations.ts';
+import type { CheckpointStatus } from './checkpointer.ts';
 import type { OpenDatabase } from './open-database.ts';
 import type { Database, JobKind, JobsTable, LicensesTable } from './schema.ts';
 
@@ -23,6 +24,12 @@ export type InsertOutcome =
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Checkpoints failing this long make the instance not ready: with autocheckpoint off, the WAL
+ * would otherwise grow until the disk is full. A minute rides out a passing hiccup.
+ */
+export const CHECKPOINT_FAILING_LIMIT_MS = 60_000;
+
 export interface DeliveryOutcome {
   status: 'sent' | 'queued' | 'failed';
   error: string | null;
@@ -42,15 +49,25 @@ export class SqlStore {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialectName;
   private readonly beforeClose: () => Promise<void>;
+  /** SQLite's WAL checkpoints; undefined on PostgreSQL. */
+  readonly checkpoints: (() => CheckpointStatus) | undefined;
 
   constructor(database: OpenDatabase) {
     this.db = database.db;
     this.dialect = database.dialect;
     this.beforeClose = database.stopHelpers;
+    this.checkpoints = database.checkpoints;
   }
 
-  async ping(): Promise<void> {
+  /** Readiness: the database answers, and (SQLite) its WAL is being checkpointed. */
+  async ping(nowMs = Date.now()): Promise<void> {
     await sql`select 1`.execute(this.db);
+    const status = this.checkpoints?.();
+    if (status?.failingSinceMs !== undefined && nowMs - status.failingSinceMs >= CHECKPOINT_FAILING_LIMIT_MS) {
+      throw new Error(
+        `WAL checkpoints have failed for ${Math.round((nowMs - status.failingSinceMs) / 1000)} s: ${status.lastError}`,
+      );
+    }
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { failureTitle, successTitle } from '@mintdesk/shared';
 import { formatUtc } from '../mail/license-email.ts';
+import { markdownLink, markdownText as md } from '../text/markdown.ts';
 import type { IssueSpec } from './tracker.ts';
 
 export type FailedStage = 'sign' | 'store' | 'email';
@@ -35,7 +36,7 @@ export interface FailureFacts {
 export const BASE_LABELS = ['mintdesk'];
 
 function ticketLink(ticketId: number | null, ticketUrl: string | null): string {
-  if (ticketUrl) return ticketId === null ? ticketUrl : `[#${ticketId}](${ticketUrl})`;
+  if (ticketUrl) return markdownLink(ticketId === null ? 'ticket' : `#${ticketId}`, ticketUrl);
   return ticketId === null ? 'none given' : `#${ticketId}`;
 }
 
@@ -45,8 +46,8 @@ export function successIssue(facts: LicenseFacts): IssueSpec {
     'A trial license was created and emailed.',
     '',
     `- Ticket: ${ticketLink(facts.ticketId, facts.ticketUrl)}`,
-    `- Agent: ${facts.agent}`,
-    `- Requester: ${facts.email}`,
+    `- Agent: ${md(facts.agent)}`,
+    `- Requester: ${md(facts.email)}`,
     `- Users: ${facts.userCount}`,
     `- License id: ${facts.id}`,
     `- Valid from: ${formatUtc(facts.issuedAt)}`,
@@ -78,12 +79,12 @@ export function failureIssue(facts: FailureFacts): IssueSpec {
   const body = [
     `Creating or delivering a license failed at the **${facts.stage}** stage.`,
     '',
-    `- Error: ${facts.error}`,
+    `- Error: ${md(facts.error)}`,
     `- Attempts made: ${facts.attempts}`,
     `- License generated: ${facts.licenseId === null ? 'no' : `yes (${facts.licenseId})`}`,
     `- Ticket: ${ticketLink(facts.ticketId, facts.ticketUrl)}`,
-    `- Agent: ${facts.agent}`,
-    `- Requester: ${facts.email}`,
+    `- Agent: ${md(facts.agent)}`,
+    `- Requester: ${md(facts.email)}`,
     `- Users: ${facts.userCount}`,
     '',
     next,
