@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import type { LicenseRecord } from '../../zendesk-app/src/policies.ts';
+import { LicenseKind, type LicenseRecord } from '../../zendesk-app/src/policies.ts';
 import type { ZafClient, ZafRequestOptions } from '../../zendesk-app/src/zaf/zaf-client.ts';
 
 export interface StubOptions {
@@ -15,7 +15,15 @@ export interface StubOptions {
 /** The four kinds as the contract describes them; add-on and order need approval by default. */
 export const POLICIES = {
   kinds: [
-    { kind: 'emergency', label: 'Emergency trial', fields: ['userCount'], days: 10, maxUsers: 100000, approval: false },
+    {
+      kind: 'emergency',
+      label: 'Emergency trial',
+      fields: ['userCount'],
+      days: 10,
+      maxUsers: 100000,
+      approval: false,
+      trial: true,
+    },
     {
       kind: 'transition',
       label: 'Transition trial',
@@ -23,6 +31,7 @@ export const POLICIES = {
       days: 30,
       maxUsers: 100000,
       approval: false,
+      trial: true,
     },
     {
       kind: 'addon',
@@ -30,6 +39,7 @@ export const POLICIES = {
       fields: ['baseLicenseId', 'addUsers', 'totalUsers'],
       maxUsers: 100000,
       approval: true,
+      trial: false,
     },
     {
       kind: 'order',
@@ -37,6 +47,7 @@ export const POLICIES = {
       fields: ['userCount', 'licensee', 'term', 'deployment', 'startsAt', 'endsAt', 'orderRef'],
       maxUsers: 100000,
       approval: true,
+      trial: false,
     },
   ],
 };
@@ -80,16 +91,16 @@ export function record(overrides: {
   const issuedAt = overrides.issuedAt ?? '2026-11-21T09:30:00.000Z';
   const expiresAt =
     overrides.expiresAt === null
-      ? undefined
+      ? null
       : (overrides.expiresAt ?? new Date(new Date(issuedAt).getTime() + 10 * 86_400_000).toISOString());
   const status = overrides.status ?? 'sent';
   return {
     license: {
       id: overrides.id ?? 'lic_abcdefgh23456789',
-      kind: overrides.kind ?? 'emergency',
+      kind: LicenseKind.parse(overrides.kind ?? 'emergency'),
       key: 'eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJsaWMifQ.c2ln',
       issuedAt,
-      ...(expiresAt ? { expiresAt } : {}),
+      expiresAt,
       userCount: overrides.userCount ?? 25,
       email: 'jane@example.org',
       agent: 'Agent Smith',
@@ -117,8 +128,9 @@ export function pendingRecord(overrides: { id?: string; kind?: string; userCount
   return {
     license: {
       id: overrides.id ?? 'lic_pending2345678abc',
-      kind: overrides.kind ?? 'order',
+      kind: LicenseKind.parse(overrides.kind ?? 'order'),
       issuedAt: '2026-11-21T09:30:00.000Z',
+      expiresAt: '2027-11-20T23:59:59.000Z',
       userCount: users,
       email: 'jane@example.org',
       agent: 'Agent Smith',

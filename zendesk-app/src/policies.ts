@@ -1,139 +1,55 @@
-import { AgentName, EmailAddress } from '@mintdesk/shared';
+import { KindPolicyInfo, LicenseKind, LicenseRecord, type MintRequest, mintRequestSchemas } from '@mintdesk/shared';
 import { z } from 'zod';
 
-// The contract's "License kinds" and "Approval and people" shapes, as the sidebar reads them.
-// TODO(kinds): switch to the schemas in @mintdesk/shared once the kinds branch has landed in main.
+// The contract's "License kinds" and "Approval and people" as the sidebar reads them. The schemas
+// are the service's own (@mintdesk/shared); what is here is how an app version that may be older
+// than the service reads them: a kind or a record it does not know is left out, not fatal.
 
-/** The kinds this app has a form for; the service may enable fewer (never more it can mint). */
-export const LicenseKind = z.enum(['emergency', 'transition', 'addon', 'order']);
-export type LicenseKind = z.infer<typeof LicenseKind>;
+export { LicenseKind, LicenseRecord };
 
-/** One enabled kind as `GET /api/v1/policies` describes it: the app hard-codes no days or limits. */
-export const KindPolicy = z.object({
-  kind: z.string(),
-  label: z.string(),
-  fields: z.array(z.string()),
-  days: z.number().int().positive().optional(),
-  maxUsers: z.number().int().positive(),
-  // A flag today; a future `{"required": …}` or "required" string is read the same way.
-  approval: z
-    .union([z.boolean(), z.string(), z.object({ required: z.boolean() })])
-    .transform((value) =>
-      typeof value === 'boolean' ? value : typeof value === 'string' ? value === 'required' : value.required,
-    ),
-});
-export type KindPolicy = z.infer<typeof KindPolicy>;
+/** One enabled kind as `GET /api/v1/policies` describes it, of a kind this app has a form for. */
+export type KnownPolicy = KindPolicyInfo;
 
-export const PoliciesAnswer = z.object({ kinds: z.array(KindPolicy) });
-export type PoliciesAnswer = z.infer<typeof PoliciesAnswer>;
-
-/** A kind the service enabled and this app can show, with its policy. */
-export type KnownPolicy = KindPolicy & { kind: LicenseKind };
-
-export function knownPolicies(answer: PoliciesAnswer): KnownPolicy[] {
-  return answer.kinds.filter((policy): policy is KnownPolicy => LicenseKind.safeParse(policy.kind).success);
+/** Only the elements that parse: a newer service may list kinds (or records) this app cannot show. */
+function tolerantArray<T extends z.ZodType>(element: T) {
+  return z.array(z.unknown()).transform((items) =>
+    items.flatMap((item) => {
+      const parsed = element.safeParse(item);
+      return parsed.success ? [parsed.data as z.infer<T>] : [];
+    }),
+  );
 }
 
-export const ApprovalStatus = z.enum(['not_required', 'pending', 'approved', 'rejected']);
-export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+export const PoliciesAnswer = z.object({ kinds: tolerantArray(KindPolicyInfo) });
+export type PoliciesAnswer = z.infer<typeof PoliciesAnswer>;
 
-export const Approval = z.object({
-  status: ApprovalStatus,
-  by: z.string().optional(),
-  at: z.string().optional(),
-  reason: z.string().optional(),
-});
-export type Approval = z.infer<typeof Approval>;
-
-/**
- * A license record with the kinds additions: `kind`, `approval`, delivery `held` while waiting
- * for approval (then no `key` yet), and no `expiresAt` for a perpetual license.
- */
-export const LicenseRecord = z.object({
-  license: z.object({
-    id: z.string(),
-    key: z.string().optional(),
-    kind: z.string().optional(),
-    issuedAt: z.string(),
-    expiresAt: z.string().nullish(),
-    userCount: z.number().int(),
-    email: z.string(),
-    agent: z.string(),
-    ticketId: z.number().int().optional(),
-  }),
-  delivery: z.object({
-    status: z.enum(['sent', 'queued', 'failed', 'held']),
-    attempts: z.number().int(),
-    error: z.string().optional(),
-  }),
-  issue: z
-    .object({ id: z.string(), state: z.enum(['closed', 'open']), title: z.string(), url: z.string().optional() })
-    .nullable(),
-  approval: Approval.optional(),
-});
-export type LicenseRecord = z.infer<typeof LicenseRecord>;
-
-export const LicenseList = z.object({ licenses: z.array(LicenseRecord) });
+export const LicenseList = z.object({ licenses: tolerantArray(LicenseRecord) });
 export type LicenseList = z.infer<typeof LicenseList>;
 
+export function knownPolicies(answer: PoliciesAnswer): KnownPolicy[] {
+  return answer.kinds;
+}
+
 export function isPending(record: LicenseRecord): boolean {
-  return record.approval?.status === 'pending' || record.delivery.status === 'held';
+  return record.approval.status === 'pending' || record.delivery.status === 'held';
 }
 
 /** A license that exists as a signed key (not waiting for approval, not rejected). */
 export function isIssued(record: LicenseRecord): boolean {
-  return !isPending(record) && record.approval?.status !== 'rejected';
+  return !isPending(record) && record.approval.status !== 'rejected';
 }
 
-const TRIAL_KINDS: readonly string[] = ['emergency', 'transition'];
+const TRIAL_KINDS: readonly LicenseKind[] = ['emergency', 'transition'];
 
 /** Whether an add-on can build on this license: the contract asks for a non-trial license of this service. */
 export function canBeAddonBase(record: LicenseRecord): boolean {
-  return isIssued(record) && !TRIAL_KINDS.includes(record.license.kind ?? 'emergency');
+  return isIssued(record) && !TRIAL_KINDS.includes(record.license.kind);
 }
 
-// Mint bodies, one per kind, as the contract lists them. The service re-checks every field; these
-// only spare the agent a round trip for what is plainly wrong.
-const Count = (max: number) => z.number().int().min(1).max(max);
-const Text = (max: number) => z.string().trim().min(1).max(max);
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-
-const Common = {
-  agent: AgentName,
-  email: EmailAddress,
-  ticketId: z.number().int().positive().optional(),
-  ticketUrl: z.string().optional(),
-};
-
+/** The chosen kind's body schema for the limits the policies state (the service checks again). */
 export function mintBodySchema(policy: KnownPolicy) {
-  const users = Count(policy.maxUsers);
-  switch (policy.kind) {
-    case 'emergency':
-      return z.strictObject({ kind: z.literal('emergency'), ...Common, userCount: users });
-    case 'transition':
-      return z.strictObject({ kind: z.literal('transition'), ...Common, userCount: users, reason: Text(500) });
-    case 'addon':
-      return z.strictObject({
-        kind: z.literal('addon'),
-        ...Common,
-        baseLicenseId: z.string().min(1),
-        addUsers: users,
-        totalUsers: z.number().int().min(1),
-      });
-    case 'order':
-      return z
-        .strictObject({
-          kind: z.literal('order'),
-          ...Common,
-          userCount: users,
-          licensee: z.strictObject({ name: Text(200), company: Text(200) }),
-          term: z.enum(['subscription', 'perpetual']),
-          deployment: z.enum(['self-managed', 'cloud']),
-          startsAt: IsoDate,
-          endsAt: IsoDate.optional(),
-          orderRef: Text(100),
-        })
-        .refine((body) => body.term === 'perpetual' || body.endsAt !== undefined, { path: ['endsAt'] });
-  }
+  return mintRequestSchemas({ maxUserCount: policy.maxUsers })[policy.kind];
 }
-export type MintBody = z.infer<ReturnType<typeof mintBodySchema>>;
+
+/** What the sidebar sends: one kind's body, `kind` always named. */
+export type MintBody = MintRequest;
