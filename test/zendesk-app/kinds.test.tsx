@@ -76,6 +76,16 @@ describe('the license kind select', () => {
     expect(mintBodies(request)).toEqual([]);
   });
 
+  it('leaves out a license of a kind this app version does not know, and shows the others', async () => {
+    const known = record({ id: 'lic_known23456789abcd', issuedAt: '2026-10-01T00:00:00.000Z' });
+    const unknown = { ...known, license: { ...known.license, id: 'lic_rental2345678abcd', kind: 'rental' } };
+    stubZafClient({ respond: async (options) => (isList(options) ? { licenses: [unknown, known] } : {}) });
+    await renderSidebar();
+    await screen.findByText('lic_known23456789abcd');
+    expect(screen.queryByText('lic_rental2345678abcd')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
   it('shows a clear error with a retry when the policies cannot be loaded, and no form', async () => {
     let calls = 0;
     const { request } = stubZafClient({
