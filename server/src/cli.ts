@@ -194,6 +194,10 @@ function personName(raw: string | undefined): string {
   const name = raw?.trim() ?? '';
   if (name === '' || name.length > 100 || /[\p{Cc}\u2028\u2029]/u.test(name) || name.startsWith('-'))
     throw new UsageError('give a name of 1 to 100 printable characters (not starting with -)');
+  if (/[\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(name))
+    throw new UsageError(
+      'a name must not contain invisible or formatting characters (zero-width spaces, soft hyphens)',
+    );
   return name;
 }
 

@@ -8,6 +8,9 @@ export const DEFAULT_MAX_USER_COUNT = 100_000;
 const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029]/u;
 // Free text (a reason) may span lines and hold tabs; every other control character is refused.
 const LINE_BREAKS_AND_TABS = /\r\n|[\n\t]/g;
+// Format and other invisible characters (zero-width space and joiners, soft hyphen, bidi
+// controls, variation selectors, Hangul fillers): a name holding one reads as another name.
+const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
 /** The agent's username as it appears in audit records and tracker issues. */
 export const AgentName = z
@@ -15,6 +18,10 @@ export const AgentName = z
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
   .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters')
+  .refine(
+    (value) => !INVISIBLE_CHARACTERS.test(value),
+    'must not contain invisible or formatting characters (zero-width spaces, soft hyphens, direction marks)',
+  )
   .refine((value) => value.trim().length > 0, 'must not be blank');
 
 /** The requester's address; the license is sent here and recorded under it. */

@@ -5,6 +5,7 @@ import type { ResendBudget } from '../abuse/resend-budget.ts';
 import type { Caller } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import { sameIdentity } from '../identity/identity-key.ts';
 import type { KeyStore } from '../keys/key-store.ts';
 import { type KindSettings, kindPolicy, type LicenseTerms as KindTerms } from '../kinds/index.ts';
 import type { Person } from '../people/person-credentials.ts';
@@ -261,7 +262,7 @@ export class LicenseService {
       );
     if (!decider.person.approver)
       throw new AppError('approval_forbidden', `${decider.person.name} does not have the approver role.`);
-    if (sameName(decider.person.name, row.agent))
+    if (sameIdentity(decider.person.name, row.agent))
       throw new AppError('approval_forbidden', 'You asked for this license: someone else has to approve it.');
     if (row.approval_status !== 'pending')
       throw new AppError('not_pending', `License ${id} is not waiting for approval (${row.approval_status}).`);
@@ -418,9 +419,4 @@ export function hashRequest(request: MintRequest): string {
 /** A fixed end known before signing (orders, add-ons); trials count their days from the signature. */
 function fixedEnd(terms: KindTerms): Date | null {
   return terms.durationDays === null ? terms.endsAt : null;
-}
-
-/** Zendesk usernames and people's names are compared without regard to case or outer spaces. */
-function sameName(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }

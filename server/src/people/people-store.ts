@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { sameIdentity } from '../identity/identity-key.ts';
 import type { Database } from '../store/schema.ts';
 import {
   type FindPerson,
@@ -31,6 +32,9 @@ export class PeopleStore {
       .where('name_lower', '=', name.toLowerCase())
       .executeTakeFirst();
     if (existing) throw new PersonExistsError(`a person named "${name}" already exists`);
+    const lookalike = await this.sameIdentityAs(name);
+    if (lookalike)
+      throw new PersonExistsError(`a person named "${lookalike.name}" already exists, and "${name}" reads the same`);
     const token = newPersonToken();
     await this.db
       .insertInto('people')
@@ -43,6 +47,13 @@ export class PeopleStore {
       })
       .execute();
     return token;
+  }
+
+  /** The person whose name reads as `name` (case, accents, look-alike letters aside), if any. */
+  async sameIdentityAs(name: string): Promise<Person | undefined> {
+    const rows = await this.db.selectFrom('people').select(['id', 'name', 'approver']).execute();
+    const row = rows.find((candidate) => sameIdentity(candidate.name, name));
+    return row ? { id: row.id, name: row.name, approver: row.approver !== 0 } : undefined;
   }
 
   async list(): Promise<PersonListing[]> {
