@@ -82,6 +82,11 @@ describe('rate limit per app installation and agent', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(await countLicenses(service(), 'agent-limit@example.org')).toBe(3);
   });
+});
+
+// One APP_SECRET is one installation's budget, whatever `sub` says: a service of its own.
+describe('rate limit: refused tokens', () => {
+  const service = serviceWith({ RATE_LIMIT_APP_PER_MINUTE: '3' });
 
   it('does not count refused tokens against the caller', async () => {
     const token = await signAppToken(APP_SECRET, { now: service().clock.now(), claims: { sub: 'fresh-install' } });

@@ -234,9 +234,13 @@ describe('rate limit keyed on the typed agent name', () => {
     expect(await licenseCount(service())).toBe(3);
   });
 
-  it('leaves other installations their own budget', async () => {
-    expect((await mintAs(service(), 'globex', { agent: 'agent-1' })).status).toBe(201);
+  it('gives another token subject no fresh budget: one APP_SECRET is one installation', async () => {
+    expect((await mintAs(service(), 'globex', { agent: 'agent-1' })).status).toBe(429);
   });
+});
+
+describe('rate limit: reads', () => {
+  const service = serviceWith({ RATE_LIMIT_APP_PER_MINUTE: '3', RATE_LIMIT_APP_READS_PER_MINUTE: '4' }, 0);
 
   it("gives reads a budget of their own: a busy team's history views never block a mint", async () => {
     const token = await signAppToken(APP_SECRET, { now: service().clock.now(), claims: { sub: 'initech' } });

@@ -1,6 +1,8 @@
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
+import type { Caller } from '../auth/authenticate.ts';
 import { AppError } from '../errors.ts';
+import { identityKey } from '../identity/identity-key.ts';
 import { type HitCounter, SlidingWindowCounter } from './hit-counter.ts';
 
 export interface RateLimits {
@@ -11,7 +13,10 @@ export interface RateLimits {
   appPerMinute: number;
   /** Reads (get, list, policies) per minute per app installation: a budget of their own; 0: off. */
   appReadsPerMinute: number;
-  /** Searches, downloads and resends per minute per lookup page session; 0 turns the limit off. */
+  /**
+   * Searches, downloads and resends per minute per lookup page session, and API requests per minute
+   * per person with their own credential; 0 turns the limit off.
+   */
   lookupSessionPerMinute: number;
   /**
    * API requests per minute with the lookup token itself. Off by default: it is the operator's
@@ -39,15 +44,29 @@ export function budgetsFor(
 ): Array<{ key: string; max: number }> {
   const caller = request.caller;
   if (!caller) return [];
-  if (caller.kind === 'lookup') return [{ key: `lookup:${caller.name}`, max: limits.lookupApiPerMinute }];
-  if (action === 'read') return [{ key: `app-read:${caller.name}`, max: limits.appReadsPerMinute }];
+  if (caller.kind === 'lookup') return lookupBudgets(caller, limits);
+  // One APP_SECRET is one installation: its token's `sub` is whatever the sidebar sent, so the
+  // installation's budgets are keyed on the credential itself, never on a claim.
+  if (action === 'read') return [{ key: INSTALLATION_READS, max: limits.appReadsPerMinute }];
   const body = request.body as { agent?: unknown } | null | undefined;
-  const budgets = [{ key: `app:${caller.name}`, max: limits.appPerMinute }];
-  if (typeof body?.agent === 'string') {
-    const agent = body.agent.trim().toLowerCase().slice(0, 100);
-    budgets.push({ key: `agent:${caller.name}:${agent}`, max: limits.appPerMinute });
-  }
+  const budgets = [{ key: INSTALLATION_WRITES, max: limits.appPerMinute }];
+  if (typeof body?.agent === 'string')
+    budgets.push({ key: `agent:${identityKey(body.agent.slice(0, 100))}`, max: limits.appPerMinute });
   return budgets;
+}
+
+/** The app installation's budgets: one shared secret, so one key each for writes and reads. */
+const INSTALLATION_WRITES = 'app-installation';
+const INSTALLATION_READS = 'app-installation-read';
+
+/**
+ * A person's own credential has the per-person budget of the page (RATE_LIMIT_LOOKUP_PER_MINUTE)
+ * on the API too; only the operator's LOOKUP_TOKEN has the API budget of its own (off by default,
+ * for the operator's scripts).
+ */
+function lookupBudgets(caller: Caller, limits: RateLimits): Array<{ key: string; max: number }> {
+  if (caller.person) return [{ key: `lookup-person:${caller.person.id}`, max: limits.lookupSessionPerMinute }];
+  return [{ key: `lookup:${caller.name}`, max: limits.lookupApiPerMinute }];
 }
 
 /**
