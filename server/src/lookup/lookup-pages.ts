@@ -155,7 +155,9 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
   const backTo = `/lookup?q=${encodeURIComponent(model.query)}`;
   const until = license.expiresAt === null ? 'no end date' : license.expiresAt.slice(0, 10);
   const validity = !signed
-    ? `${pending ? 'not yet issued: waiting for approval' : 'never issued'}${license.expiresAt !== null ? ` (would end ${until})` : ''}`
+    ? pending
+      ? `not yet issued: waiting for approval${license.expiresAt !== null ? ` (would end ${until})` : ''}`
+      : 'never issued'
     : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${expired ? 'neutral' : 'success'}">${expired ? 'expired' : 'active'}</span>`;
   const approvalText =
     approval.status === 'not_required'
