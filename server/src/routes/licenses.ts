@@ -231,7 +231,11 @@ export const licenseRoutes: FastifyPluginAsync<LicenseRoutesOptions> = async (
         tags: ['licenses'],
         security: SECURITY.appOrLookup,
         params: IdParams,
-        response: { 200: LicenseRecord, ...READ_ERRORS, ...errorResponses('rate_limited', 'resend_limit') },
+        response: {
+          200: LicenseRecord,
+          ...READ_ERRORS,
+          ...errorResponses('rate_limited', 'resend_limit', 'email_daily_limit'),
+        },
       },
     },
     async (request) => {
