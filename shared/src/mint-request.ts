@@ -29,6 +29,8 @@ export const EmailAddress = z
   .string({ error: 'must be a string' })
   .max(254, 'must be at most 254 characters')
   .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters or line breaks')
+  // The address goes into tracker titles as typed; after `-` or `+` the tracker reads `@domain` as a mention.
+  .refine((value) => !/[-+]@/.test(value), 'must not have - or + right before the @')
   .pipe(z.email({ error: 'must be an email address' }));
 
 /** A one-line name typed by a person (licensee name, company, order reference). */
@@ -144,6 +146,16 @@ export type LicenseTerm = z.infer<typeof LicenseTerm>;
 export const Deployment = z.enum(['self-managed', 'cloud'], { error: 'must be self-managed or cloud' });
 export type Deployment = z.infer<typeof Deployment>;
 
+/**
+ * The order reference goes into the success title as typed, and a tracker reads `@name`, `#12`,
+ * `!3`, `~label`… in a title as mentions and references: only letters, digits, spaces and
+ * `- _ . / :` are taken.
+ */
+export const OrderReference = oneLine(100).refine(
+  (value) => /^[\p{L}\p{N} ._:/-]+$/u.test(value),
+  'may contain only letters, digits, spaces and - _ . / : (no @, #, ! or other symbols a tracker reads as a reference)',
+);
+
 /** The license of a new order, with the customer's real details. */
 export function orderRequestSchema(maxUserCount: number = DEFAULT_MAX_USER_COUNT) {
   return z
@@ -157,7 +169,7 @@ export function orderRequestSchema(maxUserCount: number = DEFAULT_MAX_USER_COUNT
         deployment: Deployment,
         startsAt: CalendarDate,
         endsAt: CalendarDate.optional(),
-        orderRef: oneLine(100),
+        orderRef: OrderReference,
       },
       OBJECT_ERROR,
     )

@@ -48,9 +48,11 @@ function complete(facts: LicenseIssueFacts) {
   };
 }
 
+/** The Zendesk ticket, never written `#1234`: in the tracker that would reference its issue 1234. */
 function ticketLink(ticketId: number | null, ticketUrl: string | null): string {
-  if (ticketUrl) return markdownLink(ticketId === null ? 'ticket' : `#${ticketId}`, ticketUrl);
-  return ticketId === null ? 'none given' : `#${ticketId}`;
+  const name = ticketId === null ? 'Zendesk ticket' : `Zendesk ticket ${ticketId}`;
+  if (ticketUrl) return markdownLink(name, ticketUrl);
+  return ticketId === null ? 'none given' : name;
 }
 
 /** The lines every license issue shares: what was asked for, by whom, for whom. */
