@@ -17,6 +17,10 @@ export const ERRORS = {
   headers_too_large: { status: 431, message: 'The request headers are too large.' },
   unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
   not_pending: { status: 409, message: 'This license is not waiting for approval.' },
+  approval_outdated: {
+    status: 409,
+    message: 'This license can no longer be issued as it was asked for; nothing was signed.',
+  },
   idempotency_key_reused: {
     status: 422,
     message: 'This Idempotency-Key was already used with a different request body.',

@@ -4,6 +4,17 @@ import { DAY_MS, dayOf, endOfDay, type KindPolicy } from './kind-policy.ts';
 
 /** How far back an order's start may lie: a late order, not a back-dated one. */
 export const MAX_START_DAYS_AGO = 7;
+/** How far ahead an order's start may lie: the license works from the day it is signed. */
+export const MAX_START_DAYS_AHEAD = 90;
+/** The longest subscription term, from `startsAt` to `endsAt`. */
+export const MAX_TERM_YEARS = 10;
+
+/** `day` plus `years` calendar years (`YYYY-MM-DD`; 29 February moves to 1 March). */
+function yearsAfter(day: string, years: number): string {
+  const date = new Date(`${day}T00:00:00.000Z`);
+  date.setUTCFullYear(date.getUTCFullYear() + years);
+  return dayOf(date);
+}
 
 /** The license of a new order: the customer's real details, rented (subscription) or bought (perpetual). */
 export const order: KindPolicy<OrderRequest> = {
@@ -18,6 +29,16 @@ export const order: KindPolicy<OrderRequest> = {
     if (request.startsAt < earliest)
       throw validationError({
         startsAt: `must not be more than ${MAX_START_DAYS_AGO} days in the past (${earliest} or later)`,
+      });
+    const latest = dayOf(new Date(now.getTime() + MAX_START_DAYS_AHEAD * DAY_MS));
+    if (request.startsAt > latest)
+      throw validationError({
+        startsAt: `must not be more than ${MAX_START_DAYS_AHEAD} days ahead (${latest} or earlier)`,
+      });
+    const lastEnd = yearsAfter(request.startsAt, MAX_TERM_YEARS);
+    if (request.endsAt !== undefined && request.endsAt > lastEnd)
+      throw validationError({
+        endsAt: `must not be more than ${MAX_TERM_YEARS} years after startsAt (${lastEnd} or earlier)`,
       });
     const endsAt = request.endsAt === undefined ? null : endOfDay(request.endsAt);
     if (endsAt !== null && endsAt.getTime() <= now.getTime())

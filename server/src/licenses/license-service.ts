@@ -18,6 +18,7 @@ import { GroupCommit } from '../store/group-commit.ts';
 import type { InsertOutcome, LicenseRow, MintInsert, SqlStore } from '../store/sql-store.ts';
 import { type FailedStage, failureIssue } from '../tracker/issue-content.ts';
 import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
+import { checkStillIssuable } from './approval-checks.ts';
 import { newLicenseId } from './license-id.ts';
 import { licenseFacts } from './license-facts.ts';
 import { toLicenseRecord } from './license-view.ts';
@@ -201,6 +202,7 @@ export class LicenseService {
   async approve(id: string, decider: Decider): Promise<LicenseRecord> {
     const row = await this.pendingFor(id, decider);
     const now = this.deps.clock.now();
+    await checkStillIssuable(row, now, (baseId) => this.deps.store.getLicense(baseId));
     const facts = licenseFacts(row);
     const claims = licenseClaims(
       {

@@ -1,0 +1,124 @@
+import type { LicenseRecord } from '@mintdesk/shared';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkStillIssuable } from '@mintdesk/server/licenses/approval-checks.ts';
+import type { LicenseRow } from '@mintdesk/server/store/sql-store.ts';
+import { useTestService } from '../support/fixture.ts';
+import { request } from '../support/http.ts';
+import { dayFrom, mint } from '../support/licenses.ts';
+import { addPerson } from '../support/people.ts';
+import type { TestService } from '../support/service.ts';
+
+const DAY_MS = 86_400_000;
+const fixture = useTestService();
+let service: TestService;
+let approver: string;
+
+beforeAll(async () => {
+  service = fixture.service;
+  approver = await addPerson(service.dataDir, 'Dora Approver', true);
+});
+
+type Answer = LicenseRecord & { error: { code: string; message: string; fields: Record<string, string> } };
+
+let orders = 0;
+function order(dates: { startsAt: string; endsAt: string }) {
+  orders += 1;
+  return {
+    kind: 'order',
+    agent: 'asmith',
+    email: 'dates@acme.example',
+    userCount: 10,
+    licensee: { name: 'Ada Buyer', company: 'Acme Corp' },
+    term: 'subscription',
+    deployment: 'self-managed',
+    orderRef: `PO-D${orders}`,
+    ...dates,
+  };
+}
+
+const mintOrder = (dates: { startsAt: string; endsAt: string }) =>
+  mint(service, order(dates)) as Promise<{ status: number; body: Answer }>;
+
+const approve = (id: string) =>
+  request<Answer>(`${service.url}/api/v1/licenses/${id}/approve`, { method: 'POST', token: approver, body: {} });
+
+function yearsLater(day: string, years: number): string {
+  return `${Number(day.slice(0, 4)) + years}${day.slice(4)}`;
+}
+
+describe('order dates far in the future', () => {
+  it('refuses a startsAt more than 90 days ahead (400 naming startsAt), 2099 included', async () => {
+    for (const startsAt of [dayFrom(service, 91), '2099-01-01']) {
+      const refused = await mintOrder({ startsAt, endsAt: '2099-12-31' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.fields.startsAt).toMatch(/must not be more than 90 days ahead/);
+    }
+    expect((await mintOrder({ startsAt: dayFrom(service, 90), endsAt: dayFrom(service, 400) })).status).toBe(202);
+  });
+
+  it('refuses an endsAt more than 10 years after startsAt (400 naming endsAt)', async () => {
+    const startsAt = dayFrom(service, 10);
+    const dayAfterTenYears = new Date(Date.parse(`${yearsLater(startsAt, 10)}T00:00:00Z`) + DAY_MS)
+      .toISOString()
+      .slice(0, 10);
+    const refused = await mintOrder({ startsAt, endsAt: dayAfterTenYears });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.fields.endsAt).toMatch(/must not be more than 10 years after startsAt/);
+    expect((await mintOrder({ startsAt, endsAt: yearsLater(startsAt, 10) })).status).toBe(202);
+  });
+});
+
+describe('approval signing what changed while it waited', () => {
+  it('refuses with 409 approval_outdated an order whose endsAt passed, and signs nothing', async () => {
+    const pending = await mintOrder({ startsAt: dayFrom(service, 0), endsAt: dayFrom(service, 1) });
+    expect(pending.status).toBe(202);
+    service.clock.advance(3 * DAY_MS);
+    const refused = await approve(pending.body.license.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('approval_outdated');
+    expect(refused.body.error.message).toMatch(/before its approval: nothing was signed/);
+    const row = await service.store.getLicense(pending.body.license.id);
+    expect(row?.key).toBe('');
+    expect(row?.approval_status).toBe('pending');
+  });
+
+  it('refuses an add-on whose base license expired while it waited', async () => {
+    const base = await mintOrder({ startsAt: dayFrom(service, 0), endsAt: dayFrom(service, 5) });
+    expect((await approve(base.body.license.id)).status).toBe(200);
+    const addon = (await mint(service, {
+      kind: 'addon',
+      agent: 'asmith',
+      email: 'dates@acme.example',
+      baseLicenseId: base.body.license.id,
+      addUsers: 5,
+      totalUsers: 15,
+    })) as { status: number; body: Answer };
+    expect(addon.status).toBe(202);
+    service.clock.advance(7 * DAY_MS);
+    const refused = await approve(addon.body.license.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('approval_outdated');
+    expect((await service.store.getLicense(addon.body.license.id))?.key).toBe('');
+  });
+
+  it('refuses an add-on whose base license was revoked (the revocation column of migration 0003)', async () => {
+    const now = new Date('2026-11-21T09:00:00Z');
+    const base = { id: 'lic_base', key: 'k', expires_at: null, revoked_at: '2026-11-20T10:00:00.000Z' };
+    const addon = {
+      id: 'lic_addon',
+      kind: 'addon',
+      expires_at: null,
+      details: JSON.stringify({ baseLicenseId: 'lic_base' }),
+    };
+    await expect(
+      checkStillIssuable(addon as unknown as LicenseRow, now, async () => base as unknown as LicenseRow),
+    ).rejects.toMatchObject({ code: 'approval_outdated', message: /was revoked on 2026-11-20/ });
+    await expect(
+      checkStillIssuable(
+        addon as unknown as LicenseRow,
+        now,
+        async () => ({ ...base, revoked_at: null }) as unknown as LicenseRow,
+      ),
+    ).resolves.toBeUndefined();
+  });
+});
