@@ -4,6 +4,7 @@ import { errors, type JWTPayload, jwtVerify } from 'jose';
 import type { FailedCredentials } from '../abuse/failed-credentials.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { Person } from '../people/person-credentials.ts';
 
 export type CallerKind = 'app' | 'lookup';
 
@@ -11,6 +12,8 @@ export interface Caller {
   kind: CallerKind;
   /** Who acts, for the audit trail: the token's subject for the app, `lookup` for the token. */
   name: string;
+  /** Set when a person's own credential (`mintdesk people add`) authenticated the request. */
+  person?: Person;
 }
 
 declare module 'fastify' {
