@@ -29,8 +29,6 @@ export const EmailAddress = z
   .string({ error: 'must be a string' })
   .max(254, 'must be at most 254 characters')
   .refine((value) => !CONTROL_CHARACTERS.test(value), 'must not contain control characters or line breaks')
-  // The address goes into tracker titles as typed; after `-` or `+` the tracker reads `@domain` as a mention.
-  .refine((value) => !/[-+]@/.test(value), 'must not have - or + right before the @')
   .pipe(z.email({ error: 'must be an email address' }));
 
 /** A one-line name typed by a person (licensee name, company, order reference). */

@@ -241,7 +241,8 @@ describe('markup injection: through the GitLab stand-in', () => {
     expect(outside).not.toMatch(/@all|\/close/);
   });
 
-  it('keeps an @mention in a caller-chosen order reference from firing in the GitLab title, and reads it back as typed', async () => {
+  // The order reference takes no @ (tracker-references.test.ts); an address may still put one after a non-word character.
+  it('keeps an @mention in a caller-chosen address from firing in the GitLab title, and reads it back as typed', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const answer = await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
       token: await service.appToken(),
@@ -249,23 +250,23 @@ describe('markup injection: through the GitLab stand-in', () => {
         kind: 'order',
         agent: 'asmith',
         userCount: 5,
-        email: 'buyer@example.org',
+        email: 'buyer-@example.org',
         licensee: { name: 'Ada Buyer', company: 'Acme Corp' },
         term: 'perpetual',
         deployment: 'self-managed',
         startsAt: today,
-        orderRef: '@all PO-7',
+        orderRef: 'PO-7',
       },
     });
     expect(answer.status).toBe(201);
-    const title = '[Success] - Created a license under buyer@example.org for 5 users (order @all PO-7)';
+    const title = '[Success] - Created a license under buyer-@example.org for 5 users (order PO-7)';
     const deadline = Date.now() + 10_000;
     const issueOf = () => gitlab.issues.find((issue) => issue.description.includes(answer.body.license.id));
     while (issueOf()?.state !== 'closed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const stored = issueOf()?.title ?? '';
     // GitLab's mention pattern needs a username character right after the @: the joiner is none.
     expect(stored).not.toMatch(/(^|[^\w])@[A-Za-z0-9_]/);
-    expect(stored).toContain('buyer@example.org');
+    expect(stored).toContain('buyer-@\u2060example.org');
     expect(fromGitlabTitle(stored)).toBe(title);
     const record = await request<LicenseRecord>(`${service.url}/api/v1/licenses/${answer.body.license.id}`, {
       token: await service.appToken(),

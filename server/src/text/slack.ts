@@ -7,7 +7,19 @@
  * slackText('<!channel> & <https://evil|click>') // → "&lt;!channel&gt; &amp; &lt;https://evil|click&gt;"
  */
 export function slackText(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return literalMarkers(value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+}
+
+/**
+ * Slack has no escape for its formatting markers (`*bold*`, `_italic_`, `~strike~`, `` `code` ``):
+ * a marker only formats when it touches the text it encloses, so a zero-width space (U+200B) on
+ * each side of every marker in caller text keeps it a plain character, shown as typed.
+ *
+ * @example
+ * literalMarkers('*bold*') // → "\u200b*\u200bbold\u200b*\u200b"
+ */
+export function literalMarkers(value: string): string {
+  return value.replace(/[*_~`]/g, (marker) => `\u200b${marker}\u200b`);
 }
 
 /**
