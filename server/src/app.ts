@@ -213,6 +213,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     store: deps.store,
     clock: deps.clock,
     secureCookie: config.publicUrl.startsWith('https:'),
+    publicUrl: config.publicUrl,
     perSessionPerMinute: config.rateLimits.lookupSessionPerMinute,
     sessionStore: new SessionStore(deps.store.db),
     failures,

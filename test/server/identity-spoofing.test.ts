@@ -43,6 +43,8 @@ describe('identityKey', () => {
     ['Cyrillic а', 'аlice'],
     ['Greek capital Alpha', 'ΑLICE'],
     ['outer and doubled spaces', '  Alice '],
+    ['capital I for l', 'AIice'],
+    ['Cyrillic capital А and Latin I', 'АLIce'],
   ])('folds %s onto the plain name', (_what, spelling) => {
     expect(identityKey(spelling)).toBe(identityKey('alice'));
   });

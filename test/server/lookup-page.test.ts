@@ -130,8 +130,8 @@ describe('the lookup page signed in', () => {
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="license.jwt"');
     expect(response.body).toBe(minted.license.key);
     const audit = await service.store.listAudit(minted.license.id);
-    expect(audit.some((entry) => entry.actor === 'Dana Desk' && entry.action === 'downloaded')).toBe(true);
-    expect(audit.some((entry) => entry.actor === 'Dana Desk' && entry.action === 'looked up')).toBe(true);
+    expect(audit.some((entry) => entry.actor === 'operator (Dana Desk)' && entry.action === 'downloaded')).toBe(true);
+    expect(audit.some((entry) => entry.actor === 'operator (Dana Desk)' && entry.action === 'looked up')).toBe(true);
   });
 
   it('resends with a CSRF token, and refuses without one', async () => {

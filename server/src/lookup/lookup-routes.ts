@@ -14,6 +14,7 @@ import { type PeopleStore, personCredential } from '../people/people-store.ts';
 import type { Person } from '../people/person-credentials.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { SqlStore } from '../store/sql-store.ts';
+import { crossSiteForm } from './form-origin.ts';
 import { type Notice, searchPage, signInPage } from './lookup-pages.ts';
 import { type LookupSession, LookupSessions, SESSION_COOKIE, SESSION_LIFETIME_MS } from './session.ts';
 
@@ -37,6 +38,8 @@ export interface LookupRoutesOptions {
   secureCookie: boolean;
   /** Searches, downloads and resends per signed-in session per minute; 0: no limit. */
   perSessionPerMinute: number;
+  /** This service's PUBLIC_URL: sign-in posts from any other origin are refused (login CSRF). */
+  publicUrl?: string | undefined;
   /** Server-side sessions, shared by every instance on the same database. */
   sessionStore: SessionStore;
   /** Wrong sign-in tokens count here, in the same per-address budget as wrong bearer tokens. */
@@ -130,6 +133,24 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
       }
       return html(reply, 429, tooManySignIns());
     }
+    const signedIn = sessionOf(request);
+    // A signed-in person whose action was refused (a resend of a license never signed: 409) stays
+    // on the search page and reads why; only a signed-out visitor is shown the sign-in form.
+    if ((error.statusCode ?? 500) < 500 && signedIn)
+      return html(
+        reply,
+        error.statusCode ?? 400,
+        searchPage({
+          query: '',
+          kind: undefined,
+          results: [],
+          csrf: signer.csrfToken(signedIn),
+          who: signedIn.name,
+          approver: request.lookupPerson?.approver === true,
+          now: clock.now(),
+          error: error instanceof AppError ? error.message : 'That request could not be understood.',
+        }),
+      );
     if ((error.statusCode ?? 500) < 500)
       return html(
         reply,
@@ -205,6 +226,11 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
   app.post<{ Body: { token?: unknown; name?: unknown; next?: unknown } }>('/lookup/sign-in', async (request, reply) => {
     const body = request.body ?? {};
     const next = typeof body.next === 'string' ? safeNext(body.next) : '/lookup';
+    // Another site must not sign a visitor in under its own credential (login CSRF).
+    if (crossSiteForm(request, options.publicUrl ?? `${request.protocol}://${request.host}`)) {
+      request.log.warn('lookup sign-in refused: posted from another site');
+      return html(reply, 403, signInPage({ next, error: CROSS_SITE_SIGN_IN }));
+    }
     // Only wrong tokens count, per address: a right token is never refused for others' mistakes.
     const wait = options.failures.retryAfterS(request.ip);
     if (wait !== undefined) return html(reply.header('retry-after', String(wait)), 429, tooManySignIns());
@@ -216,12 +242,15 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
       request.log.info('lookup sign-in refused');
       return html(reply, 401, signInPage({ next, error: 'That lookup token is not right. Check it and try again.' }));
     }
-    // A personal credential names its holder; the shared token takes the name typed beside it.
-    const name = person
-      ? person.name
-      : typeof body.name === 'string' && body.name.trim() !== ''
-        ? cleanName(body.name)
-        : 'lookup user';
+    // A personal credential names its holder; the shared token takes the name typed beside it,
+    // recorded as the operator's, and never a name that reads as someone with their own credential.
+    const typed = person || typeof body.name !== 'string' ? '' : cleanName(body.name);
+    const holder = typed === '' ? undefined : await options.people.sameIdentityAs(typed);
+    if (holder) {
+      request.log.info("lookup sign-in refused: the operator token with a person's name");
+      return html(reply, 403, signInPage({ next, error: operatorAsPerson(holder.name) }));
+    }
+    const name = person ? person.name : typed !== '' ? `operator (${typed})` : 'lookup user';
     const credential = person ? personCredential(person) : 'lookup-token';
     const { cookie: value } = await signer.start(name, credential, clock.now());
     reply.setCookie(SESSION_COOKIE, value, {
@@ -368,6 +397,12 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     return { tone: status === 'sent' ? 'success' : status === 'queued' ? 'warning' : 'danger', text };
   }
 };
+
+const CROSS_SITE_SIGN_IN = 'That sign-in came from another site. Open this page yourself and sign in here.';
+
+function operatorAsPerson(name: string): string {
+  return `${name} has a personal credential: sign in with it. The lookup token is the operator's, and cannot act under their name.`;
+}
 
 function tooManySignIns(): string {
   return signInPage({ next: '/lookup', error: 'Too many wrong sign-in attempts. Wait a minute, then try again.' });
