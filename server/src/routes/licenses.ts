@@ -50,6 +50,7 @@ const DECISION_ERRORS = errorResponses(
   'approval_forbidden',
   'not_found',
   'not_pending',
+  'approval_outdated',
   'rate_limited',
 );
 
