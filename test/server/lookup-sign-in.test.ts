@@ -46,7 +46,12 @@ describe('login CSRF on /lookup/sign-in', () => {
 
   it('signs in from this page: same-origin headers, or none (a script)', async () => {
     const origin = new URL(service.url).origin;
-    for (const headers of [{ origin, 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}]) {
+    const allowed: Array<Record<string, string>> = [
+      { origin, 'sec-fetch-site': 'same-origin' },
+      { 'sec-fetch-site': 'none' },
+      {},
+    ];
+    for (const headers of allowed) {
       const answer = await signIn({ token: LOOKUP_TOKEN }, headers);
       expect(answer.status).toBe(303);
       expect(answer.cookie).toMatch(/=/);
