@@ -34,20 +34,24 @@ export async function openSqliteDatabase(file: string, options: OpenDatabaseOpti
   // files it creates the database file's mode; ones left from before are tightened here too.
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   for (const suffix of ['', ...SQLITE_COMPANIONS]) restrictFile(`${file}${suffix}`);
-  const sqlite = new SqliteDatabase(file);
-  sqlite.pragma('journal_mode = WAL');
-  // FULL: a 201 means the license row survived a power loss, not just a process crash.
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('wal_autocheckpoint = 0');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  try {
-    await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
+  const db = await withSetupLock(file, async () => {
+    const sqlite = new SqliteDatabase(file);
+    // First, so that every later step waits for another process instead of failing at once.
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: a 201 means the license row survived a power loss, not just a process crash.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('wal_autocheckpoint = 0');
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    try {
+      await migrateToLatest(kysely as Kysely<unknown>, 'sqlite');
+    } catch (error) {
+      await kysely.destroy();
+      throw error;
+    }
+    return kysely;
+  });
   const checkpointer = new Checkpointer(file, options.checkpoints);
   return {
     db,
@@ -75,6 +79,34 @@ export function sqliteFileFor(databaseUrl: string | undefined, dataDir: string):
   if (!databaseUrl) return path.join(dataDir, 'mintdesk.sqlite');
   if (databaseUrl.startsWith('sqlite:')) return path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
   return path.resolve(databaseUrl);
+}
+
+/** How long a process waits for another one's migrations (a large table rebuild takes a while). */
+const SETUP_LOCK_WAIT_MS = 120_000;
+
+/**
+ * Several processes may open one SQLite file at once (instances started together, a restart that
+ * overlaps the old process): one sets it up and migrates, the others wait, then find nothing left
+ * to do. Kysely runs SQLite migrations outside a transaction (and a migration may manage its own),
+ * so the lock is an exclusive transaction on a small file of its own, which the OS releases if
+ * the holder dies.
+ */
+async function withSetupLock<T>(file: string, run: () => Promise<T>): Promise<T> {
+  const lockFile = `${file}-setup-lock`;
+  fs.closeSync(fs.openSync(lockFile, 'a', 0o600));
+  restrictFile(lockFile);
+  const lock = new SqliteDatabase(lockFile);
+  try {
+    lock.pragma(`busy_timeout = ${SETUP_LOCK_WAIT_MS}`);
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      return await run();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;
