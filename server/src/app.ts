@@ -19,6 +19,7 @@ import { notifyLicense } from './notify/notify-license.ts';
 import type { Notifier } from './notify/webhook-notifier.ts';
 import { registerOpenApi } from './openapi/openapi.ts';
 import { Metrics } from './ops/metrics.ts';
+import { PeopleStore } from './people/people-store.ts';
 import { JobRunner } from './queue/job-runner.ts';
 import { healthRoutes } from './routes/health.ts';
 import { licenseRoutes } from './routes/licenses.ts';
@@ -99,8 +100,8 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
             mailer: deps.mailer,
             metrics,
             mailFrom: config.mailFrom,
-            licenseDays: config.licenseDays,
             plan: config.plan,
+            licensee: config.licensee,
             notify: deps.notifier !== undefined,
           },
           attempt,
@@ -114,6 +115,14 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     { concurrency: 16, pollIntervalMs: config.pollIntervalMs, leaseMs: 5 * 60_000, retry: config.retry },
     log,
   );
+  const kindSettings = {
+    licenseDays: config.licenseDays,
+    transitionDays: config.transitionDays,
+    maxUserCount: config.maxUserCount,
+    plan: config.plan,
+    licensee: config.licensee,
+  };
+  const people = new PeopleStore(deps.store.db);
   const licenses = new LicenseService(
     {
       store: deps.store,
@@ -131,9 +140,8 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     },
     {
       issuer: config.publicUrl,
-      days: config.licenseDays,
-      plan: config.plan,
-      licensee: config.licensee,
+      kinds: kindSettings,
+      approvalKinds: config.approvalKinds,
       mintWaitMs: config.mintWaitMs,
       maxPerEmailPerDay: config.maxLicensesPerEmailPerDay,
     },
@@ -145,6 +153,10 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     lookupToken: config.lookupToken,
     clock: deps.clock,
     failures,
+    lookupCredential: async (token) => {
+      const person = await people.findPerson(token);
+      return person ? { kind: 'lookup' as const, name: person.name, person } : undefined;
+    },
   });
 
   // Security headers on every answer; pages that need a looser or stricter policy set their own.
@@ -185,7 +197,9 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
 
   await app.register(licenseRoutes, {
     licenses,
-    maxUserCount: config.maxUserCount,
+    kinds: kindSettings,
+    enabledKinds: config.enabledKinds,
+    approvalKinds: config.approvalKinds,
     requireCaller,
     budget: createApiLimiter(config.rateLimits),
   });
@@ -194,6 +208,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   await app.register(sharedAssetRoutes);
   await app.register(lookupRoutes, {
     lookupToken: config.lookupToken,
+    people,
     licenses,
     store: deps.store,
     clock: deps.clock,

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MAX_USER_COUNT } from '@mintdesk/shared';
+import { DEFAULT_MAX_USER_COUNT, LICENSE_KINDS, LicenseKind } from '@mintdesk/shared';
 import { z } from 'zod';
 import type { RateLimits } from './abuse/rate-limits.ts';
 
@@ -9,6 +9,33 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/** A comma list of kinds; unset means `fallback`, an empty string none (or `fallback` when `emptyIsUnset`). */
+function kindList(fallback: readonly LicenseKind[], emptyIsUnset = false) {
+  return z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || (emptyIsUnset && value.trim() === '')) return [...fallback];
+      const names = value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '');
+      const kinds: LicenseKind[] = [];
+      for (const name of names) {
+        const kind = LicenseKind.safeParse(name);
+        if (!kind.success) {
+          context.addIssue({
+            code: 'custom',
+            message: `names an unknown kind "${name}" (known: ${LICENSE_KINDS.join(', ')})`,
+          });
+          return z.NEVER;
+        }
+        if (!kinds.includes(kind.data)) kinds.push(kind.data);
+      }
+      return kinds;
+    });
+}
 
 const flag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
 
@@ -27,6 +54,10 @@ const EnvSchema = z.object({
   GITLAB_TOKEN: optionalString,
   GITLAB_PROJECT_ID: optionalString,
   LICENSE_DAYS: z.coerce.number().int().min(1).max(30).default(10),
+  TRANSITION_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+  // A service that mints nothing makes no sense: empty LICENSE_KINDS is the default, all of them.
+  LICENSE_KINDS: kindList(LICENSE_KINDS, true),
+  APPROVAL_KINDS: kindList(['addon', 'order']),
   MAX_USER_COUNT: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_USER_COUNT),
   LICENSEE_NAME: optionalString.default('Emergency License'),
   LICENSEE_COMPANY: optionalString.default('Temporary License'),
@@ -82,6 +113,12 @@ export interface Config {
   /** `cacheMs`: how long an issue's state read from GitLab is reused (default 5 s; tests use 0). */
   gitlab: { url: string; token: string; projectId: string; cacheMs?: number } | undefined;
   licenseDays: number;
+  /** Length of a transition trial (TRANSITION_DAYS). */
+  transitionDays: number;
+  /** Kinds a mint may ask for (LICENSE_KINDS), in the order given. */
+  enabledKinds: LicenseKind[];
+  /** Kinds whose mints wait for an approver (APPROVAL_KINDS). */
+  approvalKinds: LicenseKind[];
   maxUserCount: number;
   licensee: { name: string; company: string };
   plan: string;
@@ -144,6 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     tracker: e.TRACKER,
     gitlab,
     licenseDays: e.LICENSE_DAYS,
+    transitionDays: e.TRANSITION_DAYS,
+    enabledKinds: e.LICENSE_KINDS,
+    approvalKinds: e.APPROVAL_KINDS,
     maxUserCount: e.MAX_USER_COUNT,
     licensee: { name: e.LICENSEE_NAME, company: e.LICENSEE_COMPANY },
     plan: e.LICENSE_PLAN,

@@ -51,7 +51,7 @@ describe('SIGKILL under concurrent minting', () => {
               token,
               body: { agent: 'chaos', userCount: 1 + (n % 50), email: `c${n}@chaos.example`, ticketId: n + 1 },
             });
-            if (response.status === 201) acknowledged.set(response.body.license.id, response.body.license.key);
+            if (response.status === 201) acknowledged.set(response.body.license.id, response.body.license.key ?? '');
             else refusedOrCut += 1;
           } catch {
             refusedOrCut += 1;

@@ -5,9 +5,10 @@ import { ErrorBody } from '@mintdesk/shared';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@mintdesk/server/config.ts';
+import { spawnService } from '../support/child-service.ts';
 import { request } from '../support/http.ts';
 import { LoopbackReverseProxy, rawRequest } from '../support/raw-http.ts';
-import { APP_SECRET, LOOKUP_TOKEN, startTestService, type TestService } from '../support/service.ts';
+import { APP_SECRET, LOOKUP_TOKEN, startTestService, tempDir, type TestService } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { signAppToken } from '../support/tokens.ts';
 
@@ -389,6 +390,13 @@ describe('unlimited bearer guessing', () => {
     expect(form.status).toBe(429);
   });
 
+  it('still admits a rightly signed app token from the blocked address (an HMAC key cannot be guessed)', async () => {
+    // The Zendesk proxy sends every installation's requests from a few shared addresses.
+    expect((await list(await service().appToken(), '127.0.0.2')).status).toBe(200);
+    // A lookup token can be guessed: from the blocked address even the right one waits.
+    expect((await list(LOOKUP_TOKEN, '127.0.0.2')).status).toBe(429);
+  });
+
   it('never refuses a correct credential because someone else guessed wrong elsewhere', async () => {
     expect((await list(LOOKUP_TOKEN, '127.0.0.3')).status).toBe(200);
     expect((await list(await service().appToken(), '127.0.0.3')).status).toBe(200);
@@ -446,6 +454,18 @@ describe('license keys kept out of caches', () => {
     ] as const) {
       const response = await request(`${service().url}${path}`, { method, token: LOOKUP_TOKEN });
       expect(response.status, path).toBe(200);
+      expect(response.headers.get('cache-control'), path).toBe('no-store');
+    }
+    const signIn = await fetch(`${service().url}/lookup/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: LOOKUP_TOKEN }).toString(),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    for (const path of ['/lookup?q=cache%40example.org', `/lookup/licenses/${id}/download`]) {
+      const response = await fetch(`${service().url}${path}`, { headers: { cookie } });
+      expect(await response.text(), path).toContain(minted.body.license.key);
       expect(response.headers.get('cache-control'), path).toBe('no-store');
     }
   });
@@ -512,5 +532,80 @@ describe('CR/LF in the lookup page next and back parameters', () => {
     });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe(`/lookup?resent=${minted.body.license.id}`);
+  });
+});
+
+describe('logs keep request paths but not the emails and searches in query strings', () => {
+  it('logs /api/v1/licenses and /lookup without their query strings', async () => {
+    const child = await spawnService({ DATA_DIR: tempDir(), LOG_LEVEL: 'info', APP_SECRET, LOOKUP_TOKEN });
+    try {
+      await request(`${child.url}/api/v1/licenses?email=private.person%40example.org`, { token: LOOKUP_TOKEN });
+      await request(`${child.url}/api/v1/licenses?ticketId=987654321`, { token: LOOKUP_TOKEN });
+      await request(`${child.url}/lookup?q=secret-search%40example.org`);
+      await request(`${child.url}/healthz`);
+      const deadline = Date.now() + 5000;
+      while (!child.output().includes('/healthz') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const output = child.output();
+      expect(output).toContain('"url":"/api/v1/licenses?[redacted]"');
+      expect(output).toContain('"url":"/lookup?[redacted]"');
+      expect(output).not.toMatch(/private\.person|secret-search|987654321/);
+      expect(output).not.toContain(LOOKUP_TOKEN);
+    } finally {
+      child.process.kill('SIGTERM');
+      await child.exited;
+    }
+  });
+});
+
+describe('unlimited resends from the lookup page', () => {
+  const service = serviceWith({ MAX_RESENDS_PER_LICENSE_PER_DAY: '1' });
+
+  it('refuses a resend over the ceiling with 429, says why on the page, and sends nothing', async () => {
+    const minted = await request<LicenseRecord>(`${service().url}/api/v1/licenses`, {
+      token: await service().appToken(),
+      body: { agent: 'asmith', userCount: 2, email: 'page-resend@example.org' },
+    });
+    const signIn = await fetch(`${service().url}/lookup/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: LOOKUP_TOKEN }).toString(),
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const html = await (await fetch(`${service().url}/lookup`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const resend = () =>
+      fetch(`${service().url}/lookup/licenses/${minted.body.license.id}/resend`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, back: '/lookup' }).toString(),
+      });
+    expect((await resend()).status).toBe(303);
+    const sent = messagesTo('page-resend@example.org');
+    const refused = await resend();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe(String(24 * 60 * 60));
+    const body = await refused.text();
+    expect(body).toContain('already resent');
+    expect(body).toContain('Email, ticket or license id');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(messagesTo('page-resend@example.org')).toBe(sent);
+  });
+});
+
+describe('wrong credentials counted per real client behind a trusted proxy (TRUST_PROXY)', () => {
+  const service = serviceWith({ TRUST_PROXY: '127.0.0.1' });
+  const list = (token: string, client: string) =>
+    rawRequest(`${service().url}/api/v1/licenses?email=guess%40example.org`, {
+      headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+    });
+
+  it('blocks the guessing client only, not everyone behind the proxy', async () => {
+    for (let i = 0; i < 20; i += 1) expect((await list(`wrong-${i}-0123456789abcdef`, '203.0.113.7')).status).toBe(401);
+    expect((await list('wrong-x-0123456789abcdef', '203.0.113.7')).status).toBe(429);
+    expect((await list('wrong-y-0123456789abcdef', '203.0.113.8')).status).toBe(401);
+    expect((await list(LOOKUP_TOKEN, '203.0.113.8')).status).toBe(200);
   });
 });

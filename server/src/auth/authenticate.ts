@@ -4,6 +4,7 @@ import { errors, type JWTPayload, jwtVerify } from 'jose';
 import type { FailedCredentials } from '../abuse/failed-credentials.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { Person } from '../people/person-credentials.ts';
 
 export type CallerKind = 'app' | 'lookup';
 
@@ -11,6 +12,8 @@ export interface Caller {
   kind: CallerKind;
   /** Who acts, for the audit trail: the token's subject for the app, `lookup` for the token. */
   name: string;
+  /** Set when a person's own credential (`mintdesk people add`) authenticated the request. */
+  person?: Person;
 }
 
 declare module 'fastify' {
@@ -97,6 +100,9 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
+/** Three base64url segments: what an app token looks like before it is verified. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 /**
  * Remembers app tokens whose signature already checked out, so a client that reuses its token
  * (the Zendesk proxy signs one per request, scripts and load tests do not) skips the HMAC. The
@@ -150,23 +156,27 @@ export function createAuthenticator(options: AuthOptions) {
         }
         throw new AppError('unauthorized');
       }
-      // An address that used up its wrong guesses is refused before its token is even looked at.
-      options.failures?.check(request.ip);
+      // A rightly signed app token is admitted whatever its address did: nobody can guess an HMAC
+      // key by trying, and the Zendesk proxy sends every installation's requests from the same
+      // few addresses, so one misconfigured installation must not lock out the others.
       let guess = true;
-      if (allowed.includes('lookup')) {
-        const caller = await lookupCaller(token);
-        if (caller) {
-          request.caller = caller;
-          return;
-        }
-      }
-      if (allowed.includes('app')) {
+      if (allowed.includes('app') && JWT_SHAPE.test(token)) {
         try {
           request.caller = await verifyCached(token, options.clock.now());
           return;
         } catch (error) {
           guess = !signedWithTheSecret(error);
           request.log.info({ reason: error instanceof errors.JOSEError ? error.code : 'invalid' }, 'app token refused');
+        }
+      }
+      // Anything else from an address that used up its wrong guesses is refused unread: a lookup
+      // token can be guessed, so not even a right one is tried.
+      options.failures?.check(request.ip);
+      if (allowed.includes('lookup')) {
+        const caller = await lookupCaller(token);
+        if (caller) {
+          request.caller = caller;
+          return;
         }
       }
       if (guess) options.failures?.recordFailure(request.ip);

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.ts';
+import { licenseFacts } from '../licenses/license-facts.ts';
 import type { JobAttempt, JobResult } from '../queue/job-runner.ts';
 import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
 import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
@@ -43,10 +44,16 @@ export async function notifyLicense(deps: NotifyDeps, { job }: JobAttempt): Prom
 
 export function licenseMessage(row: LicenseRow, issue: IssueSnapshot | null): ChannelMessage {
   const sent = row.delivered_at !== null;
+  const facts = licenseFacts(row);
   const headline = sent
-    ? `:white_check_mark: Emergency license ${row.id} emailed to ${escape(row.email)} for ${row.user_count} users.`
-    : `:warning: Emergency license ${row.id} for ${escape(row.email)} (${row.user_count} users) could not be emailed: ${escape(row.delivery_error ?? 'unknown error')}.`;
-  return { text: [headline, ...detailLines(row, issue)].join('\n') };
+    ? `:white_check_mark: ${facts.label} ${row.id} emailed to ${escape(row.email)} for ${row.user_count} users.`
+    : `:warning: ${facts.label} ${row.id} for ${escape(row.email)} (${row.user_count} users) could not be emailed: ${escape(row.delivery_error ?? 'unknown error')}.`;
+  const { status, by, at } = facts.approval;
+  const approval =
+    status === 'approved'
+      ? [`Approved by ${escape(by ?? 'unknown')}${at ? ` at ${at.slice(0, 16).replace('T', ' ')} UTC` : ''}`]
+      : [];
+  return { text: [headline, ...approval, ...detailLines(row, issue)].join('\n') };
 }
 
 /** Early failures have no license row: the same message from what the request said. */

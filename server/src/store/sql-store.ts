@@ -6,13 +6,38 @@ import type { Database, JobKind, JobsTable, LicensesTable } from './schema.ts';
 
 export type LicenseRow = Selectable<LicensesTable>;
 export type JobRow = Selectable<JobsTable>;
-export type NewLicense = Omit<LicenseRow, 'delivery_attempts' | 'delivery_error' | 'delivered_at' | 'issue_id'>;
+/** Columns of migration 0002; a license that leaves them out is an emergency trial as before. */
+const KIND_COLUMN_DEFAULTS = {
+  kind: 'emergency',
+  trial: 1,
+  licensee_name: null,
+  licensee_company: null,
+  plan: null,
+  duration_days: null,
+  starts_on: null,
+  ends_on: null,
+  extra_claims: null,
+  details: null,
+  approval_status: 'not_required',
+  approval_by: null,
+  approval_at: null,
+  approval_reason: null,
+} as const satisfies Partial<LicenseRow>;
+type KindColumn = keyof typeof KIND_COLUMN_DEFAULTS;
+
+export type NewLicense = Omit<
+  LicenseRow,
+  'delivery_attempts' | 'delivery_error' | 'delivered_at' | 'issue_id' | KindColumn
+> &
+  Partial<Pick<LicenseRow, KindColumn>>;
 
 /** A new license to write, with what the same transaction also records. */
 export interface MintInsert {
   license: NewLicense;
-  /** The "minted" audit entry. */
-  audit: { actor: string; detail: string };
+  /** The audit entry (`minted` unless `action` says otherwise). */
+  audit: { actor: string; detail: string; action?: string };
+  /** The first job: `deliver` (the default), or `sync_issue` for a license held for approval. */
+  firstJob?: JobKind;
   /** The operator's ceiling on licenses per requester email in a rolling day, when set. */
   dailyCeiling?: number | undefined;
 }
@@ -144,6 +169,7 @@ export class SqlStore {
         .insertInto('licenses')
         .values(
           accepted.map(({ license }) => ({
+            ...KIND_COLUMN_DEFAULTS,
             ...license,
             delivery_attempts: 0,
             delivery_error: null,
@@ -154,7 +180,7 @@ export class SqlStore {
         .execute();
       const jobs = await trx
         .insertInto('jobs')
-        .values(accepted.map(({ license }) => newJob(license.id, 'deliver', nowMs)))
+        .values(accepted.map(({ license, firstJob }) => newJob(license.id, firstJob ?? 'deliver', nowMs)))
         .returning(['id', 'license_id'])
         .execute();
       await trx
@@ -163,7 +189,7 @@ export class SqlStore {
           accepted.map(({ license, audit }) => ({
             license_id: license.id,
             actor: audit.actor,
-            action: 'minted',
+            action: audit.action ?? 'minted',
             detail: audit.detail,
             at: new Date(nowMs).toISOString(),
           })),
