@@ -34,7 +34,7 @@ export async function openSqliteDatabase(file: string, options: OpenDatabaseOpti
   // files it creates the database file's mode; ones left from before are tightened here too.
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   for (const suffix of ['', ...SQLITE_COMPANIONS]) restrictFile(`${file}${suffix}`);
-  const db = await withSetupLock(file, async () => {
+  const db = await whileHoldingMigrationLock(file, async () => {
     const sqlite = new SqliteDatabase(file);
     // First, so that every later step waits for another process instead of failing at once.
     sqlite.pragma('busy_timeout = 5000');
@@ -62,6 +62,33 @@ export async function openSqliteDatabase(file: string, options: OpenDatabaseOpti
   };
 }
 
+/**
+ * Kysely's SQLite migrator only locks within one process; instances started together on one
+ * DATA_DIR would each create the same tables. An exclusive transaction on a lock file beside the
+ * database serialises them across processes (SQLite's busy handler waits for the holder, which
+ * the OS releases if the holder dies). The whole set-up runs under it, the switch to WAL included:
+ * the others then find nothing left to do. A migration may manage its own transaction, so the lock
+ * cannot be a transaction on the database itself.
+ */
+async function whileHoldingMigrationLock<T>(file: string, setUp: () => Promise<T>): Promise<T> {
+  const lockFile = `${file}-migrate.lock`;
+  fs.closeSync(fs.openSync(lockFile, 'a', 0o600));
+  restrictFile(lockFile);
+  const lock = new SqliteDatabase(lockFile);
+  try {
+    // A large table rebuild by the holder takes a while.
+    lock.pragma('busy_timeout = 120000');
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      return await setUp();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
+}
+
 /** SQLite in DATA_DIR unless DATABASE_URL names PostgreSQL. */
 export async function openDatabase(
   databaseUrl: string | undefined,
@@ -79,34 +106,6 @@ export function sqliteFileFor(databaseUrl: string | undefined, dataDir: string):
   if (!databaseUrl) return path.join(dataDir, 'mintdesk.sqlite');
   if (databaseUrl.startsWith('sqlite:')) return path.resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
   return path.resolve(databaseUrl);
-}
-
-/** How long a process waits for another one's migrations (a large table rebuild takes a while). */
-const SETUP_LOCK_WAIT_MS = 120_000;
-
-/**
- * Several processes may open one SQLite file at once (instances started together, a restart that
- * overlaps the old process): one sets it up and migrates, the others wait, then find nothing left
- * to do. Kysely runs SQLite migrations outside a transaction (and a migration may manage its own),
- * so the lock is an exclusive transaction on a small file of its own, which the OS releases if
- * the holder dies.
- */
-async function withSetupLock<T>(file: string, run: () => Promise<T>): Promise<T> {
-  const lockFile = `${file}-setup-lock`;
-  fs.closeSync(fs.openSync(lockFile, 'a', 0o600));
-  restrictFile(lockFile);
-  const lock = new SqliteDatabase(lockFile);
-  try {
-    lock.pragma(`busy_timeout = ${SETUP_LOCK_WAIT_MS}`);
-    lock.exec('BEGIN EXCLUSIVE');
-    try {
-      return await run();
-    } finally {
-      lock.exec('COMMIT');
-    }
-  } finally {
-    lock.close();
-  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;
