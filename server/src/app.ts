@@ -24,6 +24,15 @@ import { sharedAssetRoutes } from './routes/shared-assets.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
 import type { SqlStore } from './store/sql-store.ts';
 import type { Tracker } from './tracker/tracker.ts';
+import { pageSessions } from './reports/page-session.ts';
+import { reportRoutes } from './reports/report-routes.ts';
+import { ReportSchedule } from './reports/report-schedule.ts';
+import { RevocationService } from './revocation/revocation-service.ts';
+import { revocationRoutes } from './revocation/revocation-routes.ts';
+import { ReportRunStore } from './store/report-run-store.ts';
+import { UsageStore } from './store/usage-store.ts';
+import { usageRoutes } from './usage/usage-routes.ts';
+import { UsageService } from './usage/usage-service.ts';
 
 /** Every side effect the service has, each behind a small interface with a real adapter. */
 export interface Deps {
@@ -169,6 +178,41 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     secureCookie: config.publicUrl.startsWith('https:'),
     perSessionPerMinute: config.rateLimits.lookupSessionPerMinute,
   });
+  // Usage check-ins, the usage report (API and /reports), revocation.
+  const usageStore = new UsageStore(deps.store.db, deps.store.dialect);
+  const sessions = pageSessions(config.lookupToken, deps.clock);
+  await app.register(usageRoutes, {
+    usage: new UsageService(
+      { store: usageStore, keys: deps.keys, clock: deps.clock },
+      { perLicensePerMinute: config.usagePerLicensePerMinute },
+    ),
+  });
+  await app.register(reportRoutes, { store: usageStore, clock: deps.clock, sessions, requireCaller });
+  await app.register(revocationRoutes, {
+    revocations: new RevocationService({
+      ...syncDeps,
+      usage: usageStore,
+      licenses,
+      notifier: deps.notifier,
+    }),
+    store: usageStore,
+    sessions,
+    requireCaller,
+    rateLimit: apiRateLimit(config.rateLimits),
+  });
+  const reportSchedule = config.usageReportEmail
+    ? new ReportSchedule(
+        { runs: new ReportRunStore(deps.store.db), usage: usageStore, mailer: deps.mailer, clock: deps.clock, log },
+        {
+          recipients: config.usageReportEmail.to,
+          everyDays: config.usageReportEmail.everyDays,
+          checkEveryMs: config.reportCheckMs,
+          mailFrom: config.mailFrom,
+          publicUrl: config.publicUrl,
+        },
+      )
+    : undefined;
+
   if (config.preview) {
     await app.register(previewRoutes, {
       appSecret: config.appSecret,
@@ -200,8 +244,10 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     const released = await deps.store.releaseAbandonedJobs();
     if (released > 0) log.info({ released }, 'resuming jobs left unfinished by the previous run');
     runner.start();
+    reportSchedule?.start();
   });
   app.addHook('onClose', async () => {
+    await reportSchedule?.stop();
     await runner.stop();
   });
   return app;

@@ -6,8 +6,10 @@ export const ERRORS = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   bad_request: { status: 400, message: 'The request could not be understood.' },
   unauthorized: { status: 401, message: 'Authentication is required: send a valid bearer token.' },
+  license_revoked: { status: 403, message: 'This license has been revoked; its usage reports are refused.' },
   not_found: { status: 404, message: 'Nothing was found at this address.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
+  license_already_revoked: { status: 409, message: 'This license was already revoked.' },
   payload_too_large: { status: 413, message: 'The request body is larger than 64 KiB.' },
   unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
   idempotency_key_reused: {

@@ -29,6 +29,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   /** How long the GitLab tracker reuses an issue's state; 0 in tests unless one is about the cache. */
   trackerCacheMs?: number;
+  /** Settings no environment variable reaches (e.g. how often scheduled work is checked). */
+  config?: Partial<AppConfig>;
 }
 
 export interface TestService {
@@ -57,6 +59,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     mintWaitMs: options.mintWaitMs ?? 3000,
     pollIntervalMs: 20,
     retry: { ...base.retry, ...options.retry },
+    ...options.config,
   };
   const database = await openDatabase(config.databaseUrl, dataDir);
   const store = new SqlStore(database);

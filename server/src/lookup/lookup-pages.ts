@@ -1,5 +1,6 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { escapeHtml as h } from '../html.ts';
+import { revokeControls } from '../revocation/revoke-dialog.ts';
 import type { AuditEntry } from '../store/sql-store.ts';
 
 export interface Notice {
@@ -162,6 +163,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     <button type="button" class="button" data-copy="${h(license.key)}">Copy license</button>
     <form method="get" action="/lookup/licenses/${id}/download"><button type="submit" class="button">Download</button></form>
     <button type="button" class="button" data-open-dialog="resend-${id}">Resend</button>
+    ${revokeControls(license, { csrf: model.csrf, back: backTo })}
   </div>
   <dialog id="resend-${id}" aria-labelledby="resend-${id}-title" class="dialog">
     <h4 id="resend-${id}-title">Resend this license?</h4>

@@ -178,7 +178,8 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
         httpOnly: true,
         sameSite: 'strict',
         secure: options.secureCookie,
-        path: '/lookup',
+        // The /reports page signs in with the same session.
+        path: '/',
         maxAge: SESSION_LIFETIME_MS / 1000,
       });
       return reply.redirect(next, 303);
@@ -188,7 +189,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
   app.post<{ Body: { csrf?: unknown } }>('/lookup/sign-out', async (request, reply) => {
     const session = sessionOf(request);
     if (session && !signer.checkCsrf(session, request.body?.csrf)) return askToSignIn(request, reply);
-    reply.clearCookie(SESSION_COOKIE, { path: '/lookup' });
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/lookup', 303);
   });
 
@@ -252,9 +253,9 @@ function html(reply: FastifyReply, status: number, body: string) {
   return reply.code(status).type('text/html; charset=utf-8').send(body);
 }
 
-/** Only paths of this page: a sign-in never redirects anywhere else. */
+/** Only paths of this page and the reports page: a sign-in never redirects anywhere else. */
 function safeNext(url: string): string {
-  return /^\/lookup(?:[/?#]|$)/.test(url) && !url.startsWith('//') && !url.includes('\\') ? url : '/lookup';
+  return /^\/(?:lookup|reports)(?:[/?#]|$)/.test(url) && !url.startsWith('//') && !url.includes('\\') ? url : '/lookup';
 }
 
 function cleanName(name: string): string {

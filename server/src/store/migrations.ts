@@ -1,10 +1,12 @@
 import {
   type ColumnDataType,
+  type CreateTableBuilder,
   type ColumnDefinitionBuilder,
   type Kysely,
   type Migration,
   type MigrationProvider,
   Migrator,
+  sql,
 } from 'kysely';
 
 /**
@@ -20,6 +22,25 @@ function serialId(
   return dialect === 'postgres'
     ? ['serial', (column) => column.primaryKey()]
     : ['integer', (column) => column.primaryKey().autoIncrement()];
+}
+
+/** SQLite stores small keyed rollups best clustered by their key (no hidden rowid). */
+function clustered<T extends string, C extends string>(
+  dialect: SqlDialectName,
+  table: CreateTableBuilder<T, C>,
+): CreateTableBuilder<T, C> {
+  return dialect === 'sqlite' ? table.modifyEnd(sql`without rowid`) : table;
+}
+
+/**
+ * The organisation a license counts for in usage reports: the requester email's domain for
+ * generic (trial) licensees. Computed by the database from the row, so the report's two halves
+ * (licenses and usage) can never disagree about it.
+ */
+function organisationExpression(dialect: SqlDialectName) {
+  return dialect === 'postgres'
+    ? sql`split_part(email_lower, '@', 2)`
+    : sql`substr(email_lower, instr(email_lower, '@') + 1)`;
 }
 
 const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
@@ -90,6 +111,89 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
         .addColumn('at', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('audit_license').on('audit').columns(['license_id', 'id']).execute();
+    },
+  },
+  '0003_usage_revocation': {
+    async up(db: Kysely<unknown>) {
+      for (const column of ['revoked_at', 'revoke_reason', 'revoked_by']) {
+        await db.schema.alterTable('licenses').addColumn(column, 'text').execute();
+      }
+      // Every license minted so far is a trial; non-trial kinds set 0.
+      await db.schema
+        .alterTable('licenses')
+        .addColumn('trial', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+      await db.schema
+        .alterTable('licenses')
+        .addColumn('organisation', 'text', (c) => {
+          const generated = c.generatedAlwaysAs(organisationExpression(dialect));
+          // SQLite can only add virtual generated columns to an existing table; they can be indexed.
+          return dialect === 'postgres' ? generated.stored() : generated;
+        })
+        .execute();
+      // The report's licenses half reads only this index, in organisation order.
+      await db.schema
+        .createIndex('licenses_report')
+        .on('licenses')
+        .columns(['organisation', 'expires_at', 'issued_at', 'revoked_at', 'trial', 'user_count'])
+        .execute();
+      await db.schema
+        .createIndex('licenses_revoked')
+        .on('licenses')
+        .columns(['revoked_at', 'id'])
+        .where(sql.ref('revoked_at'), 'is not', null)
+        .execute();
+
+      // One row per license per day however often it reports: peak and last.
+      await clustered(
+        dialect,
+        db.schema
+          .createTable('usage_days')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('license_id', 'text', (c) => c.notNull())
+          .addColumn('peak', 'bigint', (c) => c.notNull())
+          .addColumn('last', 'bigint', (c) => c.notNull())
+          .addColumn('last_at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('reports', 'integer', (c) => c.notNull())
+          .addColumn('last_instance', 'text')
+          .addPrimaryKeyConstraint('usage_days_pk', ['day', 'license_id']),
+      ).execute();
+      // The same per organisation: the sum of its licenses' peaks that day, kept up to date by
+      // each check-in, so a report reads organisations × days rather than licenses × days.
+      await clustered(
+        dialect,
+        db.schema
+          .createTable('usage_org_days')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('organisation', 'text', (c) => c.notNull())
+          .addColumn('peak_sum', 'bigint', (c) => c.notNull())
+          .addColumn('last_at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('reports', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('usage_org_days_pk', ['day', 'organisation']),
+      ).execute();
+
+      // The scheduled report: when a set of settings was first seen, and one row per period sent.
+      await db.schema
+        .createTable('report_schedules')
+        .addColumn('settings_key', 'text', (c) => c.primaryKey())
+        .addColumn('anchor_ms', 'bigint', (c) => c.notNull())
+        .addColumn('every_days', 'integer', (c) => c.notNull())
+        .addColumn('recipients', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('report_runs')
+        .addColumn('settings_key', 'text', (c) => c.notNull())
+        .addColumn('period_from', 'text', (c) => c.notNull())
+        .addColumn('period_to', 'text', (c) => c.notNull())
+        .addColumn('due_ms', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_ms', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until_ms', 'bigint')
+        .addColumn('sent_at', 'text')
+        .addColumn('last_error', 'text')
+        .addPrimaryKeyConstraint('report_runs_pk', ['settings_key', 'period_from'])
+        .execute();
     },
   },
 });

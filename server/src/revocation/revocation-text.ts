@@ -1,0 +1,57 @@
+import type { ChannelMessage } from '../notify/webhook-notifier.ts';
+import type { RevocableLicenseRow } from '../store/usage-store.ts';
+import type { IssueSpec } from '../tracker/tracker.ts';
+
+export interface RevocationFacts {
+  licenseId: string;
+  email: string;
+  userCount: number;
+  actor: string;
+  reason: string;
+  at: string;
+}
+
+/**
+ * Caller-typed text inside tracker Markdown: every Markdown and GitLab reference character is
+ * backslash-escaped (so no `@mention`, `#issue`, link or emphasis fires) and line breaks become
+ * spaces (so no line can start a `/quick action`). It renders as the characters typed.
+ */
+export function markdownText(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\\`*_{}[\]()<>#+\-.!|~@/$%&:^=]/g, (char) => `\\${char}`);
+}
+
+/** Slack mrkdwn treats & < > as markup (`<!channel>`, hidden links). */
+function slackText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The note the license's tracker issue carries once it is revoked. */
+export function revocationNote(facts: { at: string; actor: string; reason: string }): string {
+  return [
+    '---',
+    '',
+    `**Revoked** on ${facts.at.slice(0, 16).replace('T', ' ')} UTC by ${markdownText(facts.actor)}.`,
+    '',
+    `Reason: ${markdownText(facts.reason)}`,
+  ].join('\n');
+}
+
+export function revocationMessage(facts: RevocationFacts): ChannelMessage {
+  return {
+    text: [
+      `:no_entry: License ${facts.licenseId} for ${slackText(facts.email)} (${facts.userCount} users) was revoked by ${slackText(facts.actor)}.`,
+      `Reason: ${slackText(facts.reason)}`,
+    ].join('\n'),
+  };
+}
+
+/** The issue as the license's outcome says, plus the revocation note once it is revoked. */
+export function withRevocationNote(row: RevocableLicenseRow, spec: IssueSpec | null): IssueSpec | null {
+  if (!spec || !row.revoked_at) return spec;
+  const note = revocationNote({
+    at: row.revoked_at,
+    actor: row.revoked_by ?? 'unknown',
+    reason: row.revoke_reason ?? '',
+  });
+  return { ...spec, body: `${spec.body}\n\n${note}`, labels: [...spec.labels, 'revoked'] };
+}
