@@ -101,7 +101,7 @@ ${
     ? ''
     : `<section class="card" aria-labelledby="chart-title">
   <h2 id="chart-title">Chart: ${h(report.from)} to ${h(report.to)}</h2>
-  ${usageChart(report.rows, { title: 'chart-svg-title', desc: 'chart-svg-desc' })}
+  <div class="table-scroll">${usageChart(report.rows, { title: 'chart-svg-title', desc: 'chart-svg-desc' })}</div>
 </section>`
 }
 ${table}`,
