@@ -46,19 +46,31 @@ export type UsageDatabase = {
   usage_org_days: UsageOrgDaysTable;
 };
 
-/** One accepted check-in, as the group write records it. */
+/** One check-in whose license signature checked out, as the group write records it. */
 export interface CheckIn {
   licenseId: string;
-  organisation: string;
   day: string;
   activeUsers: number;
   instance: string | null;
   atMs: number;
 }
 
-export interface CheckInLicense {
+export type CheckInOutcome =
+  | { status: 'recorded'; organisation: string }
+  /** Signed by this service's key, yet no such license is stored (e.g. another deployment's). */
+  | { status: 'unknown' }
+  | { status: 'revoked'; revokedAt: string };
+
+/** Check-ins of one license on one day within a group, folded into what its row will say. */
+interface LicenseDay {
+  day: string;
+  licenseId: string;
   organisation: string;
-  revokedAt: string | null;
+  peak: number;
+  last: number;
+  lastAtMs: number;
+  reports: number;
+  instance: string | null;
 }
 
 /** What the report reads for one organisation, before the arithmetic. */
@@ -101,114 +113,158 @@ export class UsageStore {
     this.db = db as unknown as Kysely<UsageDatabase>;
   }
 
-  async licenseForCheckIn(id: string): Promise<CheckInLicense | undefined> {
-    const row = await this.db
-      .selectFrom('licenses')
-      .select(['organisation', 'revoked_at'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row ? { organisation: row.organisation, revokedAt: row.revoked_at } : undefined;
-  }
-
   /**
-   * Records check-ins in one transaction. Rows are touched in one global order (license days by
-   * key, then organisation days by key) so two instances writing at once on PostgreSQL wait for
-   * each other instead of deadlocking; each license day is locked while its peak is compared.
+   * Records a group of check-ins in one transaction with a handful of set-based statements,
+   * whatever the group's size: the licenses' organisations and revocations are read together, the
+   * group is folded per license and day, and each table is written with one multi-row upsert.
+   * Rows are touched in key order (license days, then organisation days) so two instances writing
+   * at once on PostgreSQL wait for each other instead of deadlocking, and each license day is
+   * locked while its old peak is read, so the organisation's sum moves by exactly the increase.
    */
-  async recordCheckIns(items: CheckIn[]): Promise<void> {
-    const sorted = [...items].sort((a, b) => compare(a.day, b.day) || compare(a.licenseId, b.licenseId));
-    await this.db.transaction().execute(async (trx) => {
-      const orgDeltas = new Map<
-        string,
-        { day: string; organisation: string; delta: number; atMs: number; n: number }
-      >();
-      for (const item of sorted) {
-        const previous = await this.lockedPeak(trx, item);
-        let delta: number;
-        if (previous === undefined) {
-          delta = item.activeUsers;
+  async recordCheckIns(items: CheckIn[]): Promise<CheckInOutcome[]> {
+    if (items.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const ids = [...new Set(items.map((item) => item.licenseId))];
+      const licenses = new Map(
+        (
+          await trx.selectFrom('licenses').select(['id', 'organisation', 'revoked_at']).where('id', 'in', ids).execute()
+        ).map((row) => [row.id, row]),
+      );
+      const folded = new Map<string, LicenseDay>();
+      const outcomes = items.map((item): CheckInOutcome => {
+        const license = licenses.get(item.licenseId);
+        if (!license) return { status: 'unknown' };
+        if (license.revoked_at !== null) return { status: 'revoked', revokedAt: license.revoked_at };
+        const key = `${item.day}\0${item.licenseId}`;
+        const entry = folded.get(key);
+        if (!entry) {
+          folded.set(key, {
+            day: item.day,
+            licenseId: item.licenseId,
+            organisation: license.organisation,
+            peak: item.activeUsers,
+            last: item.activeUsers,
+            lastAtMs: item.atMs,
+            reports: 1,
+            instance: item.instance,
+          });
         } else {
-          delta = Math.max(0, item.activeUsers - previous);
-          await trx
-            .updateTable('usage_days')
-            .set((eb) => ({
-              peak: previous >= item.activeUsers ? eb.ref('peak') : item.activeUsers,
-              last: item.activeUsers,
-              last_at_ms: item.atMs,
-              reports: eb('reports', '+', 1),
-              last_instance: item.instance,
-            }))
-            .where('day', '=', item.day)
-            .where('license_id', '=', item.licenseId)
-            .execute();
+          entry.peak = Math.max(entry.peak, item.activeUsers);
+          if (item.atMs >= entry.lastAtMs) {
+            entry.last = item.activeUsers;
+            entry.lastAtMs = item.atMs;
+            entry.instance = item.instance;
+          }
+          entry.reports += 1;
         }
-        const key = `${item.day}\0${item.organisation}`;
-        const entry = orgDeltas.get(key);
-        if (entry) {
-          entry.delta += delta;
-          entry.atMs = Math.max(entry.atMs, item.atMs);
-          entry.n += 1;
+        return { status: 'recorded', organisation: license.organisation };
+      });
+      if (folded.size === 0) return outcomes;
+      const days = [...folded.values()].sort((a, b) => compare(a.day, b.day) || compare(a.licenseId, b.licenseId));
+      const oldPeaks = await this.lockLicenseDays(trx, days);
+      const greatest = sql.raw(this.dialect === 'postgres' ? 'greatest' : 'max');
+      await trx
+        .insertInto('usage_days')
+        .values(
+          days.map((entry) => ({
+            day: entry.day,
+            license_id: entry.licenseId,
+            peak: entry.peak,
+            last: entry.last,
+            last_at_ms: entry.lastAtMs,
+            reports: entry.reports,
+            last_instance: entry.instance,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['day', 'license_id']).doUpdateSet({
+            peak: sql`${greatest}(usage_days.peak, excluded.peak)`,
+            last: sql`case when excluded.last_at_ms >= usage_days.last_at_ms then excluded.last else usage_days.last end`,
+            last_instance: sql`case when excluded.last_at_ms >= usage_days.last_at_ms then excluded.last_instance else usage_days.last_instance end`,
+            last_at_ms: sql`${greatest}(usage_days.last_at_ms, excluded.last_at_ms)`,
+            reports: sql`usage_days.reports + excluded.reports`,
+          }),
+        )
+        .execute();
+
+      const organisations = new Map<string, UsageOrgDaysTable>();
+      for (const entry of days) {
+        const before = oldPeaks.get(`${entry.day}\0${entry.licenseId}`) ?? 0;
+        const key = `${entry.day}\0${entry.organisation}`;
+        const delta = Math.max(0, entry.peak - before);
+        const row = organisations.get(key);
+        if (row) {
+          row.peak_sum += delta;
+          row.last_at_ms = Math.max(row.last_at_ms, entry.lastAtMs);
+          row.reports += entry.reports;
         } else {
-          orgDeltas.set(key, { day: item.day, organisation: item.organisation, delta, atMs: item.atMs, n: 1 });
+          organisations.set(key, {
+            day: entry.day,
+            organisation: entry.organisation,
+            peak_sum: delta,
+            last_at_ms: entry.lastAtMs,
+            reports: entry.reports,
+          });
         }
       }
-      const greatest = this.dialect === 'postgres' ? 'greatest' : 'max';
-      for (const key of [...orgDeltas.keys()].sort()) {
-        const { day, organisation, delta, atMs, n } = orgDeltas.get(key) as {
-          day: string;
-          organisation: string;
-          delta: number;
-          atMs: number;
-          n: number;
-        };
-        await trx
-          .insertInto('usage_org_days')
-          .values({ day, organisation, peak_sum: delta, last_at_ms: atMs, reports: n })
-          .onConflict((oc) =>
-            oc.columns(['day', 'organisation']).doUpdateSet({
-              peak_sum: sql`usage_org_days.peak_sum + excluded.peak_sum`,
-              last_at_ms: sql`${sql.raw(greatest)}(usage_org_days.last_at_ms, excluded.last_at_ms)`,
-              reports: sql`usage_org_days.reports + excluded.reports`,
-            }),
-          )
-          .execute();
-      }
+      await trx
+        .insertInto('usage_org_days')
+        .values([...organisations.keys()].sort().map((key) => organisations.get(key) as UsageOrgDaysTable))
+        .onConflict((oc) =>
+          oc.columns(['day', 'organisation']).doUpdateSet({
+            peak_sum: sql`usage_org_days.peak_sum + excluded.peak_sum`,
+            last_at_ms: sql`${greatest}(usage_org_days.last_at_ms, excluded.last_at_ms)`,
+            reports: sql`usage_org_days.reports + excluded.reports`,
+          }),
+        )
+        .execute();
+      return outcomes;
     });
   }
 
   /**
-   * The license day's peak before this check-in (locked until the transaction ends), or
-   * undefined when this check-in created the row.
+   * Makes sure every license day of the group has a row (peak 0 when new), locks them (on
+   * PostgreSQL) and returns their peaks before this group.
    */
-  private async lockedPeak(trx: Kysely<UsageDatabase>, item: CheckIn): Promise<number | undefined> {
-    const select = () =>
-      trx
+  private async lockLicenseDays(trx: Kysely<UsageDatabase>, days: LicenseDay[]): Promise<Map<string, number>> {
+    // SQLite runs one write transaction at a time: nothing can insert a row between our read and
+    // our write, so there is nothing to lock. PostgreSQL needs the row to exist to lock it.
+    if (this.dialect === 'postgres') await this.insertMissingLicenseDays(trx, days);
+    const peaks = new Map<string, number>();
+    for (const day of [...new Set(days.map((entry) => entry.day))]) {
+      const rows = await trx
         .selectFrom('usage_days')
-        .select('peak')
-        .where('day', '=', item.day)
-        .where('license_id', '=', item.licenseId)
+        .select(['license_id', 'peak'])
+        .where('day', '=', day)
+        .where(
+          'license_id',
+          'in',
+          days.filter((entry) => entry.day === day).map((entry) => entry.licenseId),
+        )
+        .orderBy('license_id')
         .$if(this.dialect === 'postgres', (q) => q.forUpdate())
-        .executeTakeFirst();
-    const existing = await select();
-    if (existing) return Number(existing.peak);
-    const inserted = await trx
+        .execute();
+      for (const row of rows) peaks.set(`${day}\0${row.license_id}`, Number(row.peak));
+    }
+    return peaks;
+  }
+
+  private async insertMissingLicenseDays(trx: Kysely<UsageDatabase>, days: LicenseDay[]): Promise<void> {
+    await trx
       .insertInto('usage_days')
-      .values({
-        day: item.day,
-        license_id: item.licenseId,
-        peak: item.activeUsers,
-        last: item.activeUsers,
-        last_at_ms: item.atMs,
-        reports: 1,
-        last_instance: item.instance,
-      })
+      .values(
+        days.map((entry) => ({
+          day: entry.day,
+          license_id: entry.licenseId,
+          peak: 0,
+          last: 0,
+          last_at_ms: 0,
+          reports: 0,
+          last_instance: null,
+        })),
+      )
       .onConflict((oc) => oc.columns(['day', 'license_id']).doNothing())
-      .returning('license_id')
-      .executeTakeFirst();
-    if (inserted) return undefined;
-    // Another instance inserted it between our select and insert: its row is now there to lock.
-    const raced = await select();
-    return Number(raced?.peak ?? 0);
+      .execute();
   }
 
   /**

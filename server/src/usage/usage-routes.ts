@@ -17,7 +17,7 @@ export const usageRoutes: FastifyPluginAsync<{ usage: UsageService }> = async (a
     '/api/v1/usage',
     {
       onRequest: async (request) => {
-        request.reportingLicense = await usage.authenticate(bearerToken(request));
+        request.reportingLicense = usage.authenticate(bearerToken(request));
       },
     },
     async (request, reply) => {

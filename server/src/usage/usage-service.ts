@@ -3,7 +3,7 @@ import { AppError } from '../errors.ts';
 import type { KeyStore } from '../keys/key-store.ts';
 import { tooManyRequests } from '../abuse/rate-limits.ts';
 import { GroupCommit } from '../store/group-commit.ts';
-import type { CheckIn, UsageStore } from '../store/usage-store.ts';
+import type { CheckIn, CheckInOutcome, UsageStore } from '../store/usage-store.ts';
 import { LicenseBearerVerifier } from './license-bearer.ts';
 import { PerKeyBudget } from './per-key-budget.ts';
 import type { UsageReport } from './usage-report-body.ts';
@@ -24,14 +24,14 @@ export interface UsageSettings {
   perLicensePerMinute: number;
 }
 
-/** A license that has authenticated a check-in. */
+/** A license whose signature authenticated a check-in (whether it is stored and not revoked is checked with the write). */
 export interface CheckInCaller {
   licenseId: string;
-  organisation: string;
 }
 
 export interface CheckInReceipt {
   licenseId: string;
+  organisation: string;
   day: string;
 }
 
@@ -43,7 +43,7 @@ export interface CheckInReceipt {
 export class UsageService {
   private readonly verifier: LicenseBearerVerifier;
   private readonly budget: PerKeyBudget;
-  private readonly writes: GroupCommit<CheckIn, undefined>;
+  private readonly writes: GroupCommit<CheckIn, CheckInOutcome>;
 
   constructor(
     private readonly deps: UsageServiceDeps,
@@ -51,43 +51,45 @@ export class UsageService {
   ) {
     this.verifier = new LicenseBearerVerifier(deps.keys, EXPIRED_GRACE_DAYS);
     this.budget = new PerKeyBudget(settings.perLicensePerMinute, 60_000);
-    this.writes = new GroupCommit(async (items) => {
-      await deps.store.recordCheckIns(items);
-      return items.map(() => undefined);
-    }, MAX_CHECK_IN_GROUP);
+    this.writes = new GroupCommit((items) => deps.store.recordCheckIns(items), MAX_CHECK_IN_GROUP);
   }
 
-  /** Who the license is: 401 unless it is a license of this service within its grace, 403 when revoked. */
-  async authenticate(token: string | undefined): Promise<CheckInCaller> {
+  /** Who the license is: 401 unless it is a license signed by this service, within its grace. */
+  authenticate(token: string | undefined): CheckInCaller {
     if (token === undefined) {
       throw new AppError('unauthorized', 'Send the license key as the bearer token: Authorization: Bearer <license>.');
     }
     const checked = this.verifier.verify(token, this.deps.clock.now());
     if (!checked.ok) throw new AppError('unauthorized', `The license was refused: ${checked.reason}.`);
-    const license = await this.deps.store.licenseForCheckIn(checked.license.jti);
-    if (!license) throw new AppError('unauthorized', 'The license was refused: this service holds no such license.');
-    if (license.revokedAt !== null) {
-      throw new AppError(
-        'license_revoked',
-        `License ${checked.license.jti} was revoked on ${license.revokedAt}; its usage reports are refused.`,
-      );
-    }
-    return { licenseId: checked.license.jti, organisation: license.organisation };
+    return { licenseId: checked.license.jti };
   }
 
+  /**
+   * Records the check-in with the others arriving together (one transaction, one fsync), which is
+   * also where the license's row is read: 401 when this service holds no such license, 403 when
+   * it is revoked.
+   */
   async checkIn(caller: CheckInCaller, report: UsageReport): Promise<CheckInReceipt> {
     const now = this.deps.clock.now();
     const waitMs = this.budget.take(caller.licenseId, now.getTime());
     if (waitMs > 0) throw tooManyRequests(waitMs);
     const day = now.toISOString().slice(0, 10);
-    await this.writes.submit({
+    const outcome = await this.writes.submit({
       licenseId: caller.licenseId,
-      organisation: caller.organisation,
       day,
       activeUsers: report.activeUsers,
       instance: report.instance ?? null,
       atMs: now.getTime(),
     });
-    return { licenseId: caller.licenseId, day };
+    if (outcome.status === 'unknown') {
+      throw new AppError('unauthorized', 'The license was refused: this service holds no such license.');
+    }
+    if (outcome.status === 'revoked') {
+      throw new AppError(
+        'license_revoked',
+        `License ${caller.licenseId} was revoked on ${outcome.revokedAt}; its usage reports are refused.`,
+      );
+    }
+    return { licenseId: caller.licenseId, organisation: outcome.organisation, day };
   }
 }
