@@ -76,6 +76,8 @@ function seedReportingLicenses(dataDir: string, keys: FileKeyStore, count: numbe
       const claims = licenseClaims(
         {
           issuer,
+          kind: 'emergency',
+          trial: true,
           licenseId: id,
           email,
           userCount: 50,
@@ -88,7 +90,16 @@ function seedReportingLicenses(dataDir: string, keys: FileKeyStore, count: numbe
       const key = signLicense(claims, keys.current());
       tokens.push(key);
       const issued = new Date(claims.iat * 1000).toISOString();
-      insert.run(id, key, issued, new Date(claims.exp * 1000).toISOString(), now.getTime(), email, email, issued);
+      insert.run(
+        id,
+        key,
+        issued,
+        new Date((claims.exp ?? 0) * 1000).toISOString(),
+        now.getTime(),
+        email,
+        email,
+        issued,
+      );
     }
   })();
   db.close();

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { LicenseRecord } from '@mintdesk/shared';
 import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
@@ -18,44 +17,50 @@ let service: ChildService;
 let browser: Browser;
 let leaked: LicenseRecord;
 
-async function mint(email: string, userCount: number): Promise<LicenseRecord> {
+async function mint(email: string, userCount: number, company?: string): Promise<LicenseRecord> {
   const token = await signAppToken(APP_SECRET, { now: new Date() });
+  const today = new Date().toISOString().slice(0, 10);
+  const order = company
+    ? {
+        kind: 'order',
+        licensee: { name: 'IT', company },
+        term: 'perpetual',
+        deployment: 'self-managed',
+        startsAt: today,
+        orderRef: `PO-${userCount}`,
+      }
+    : {};
   const response = await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
     token,
-    body: { agent: 'Agent Smith', userCount, email, ticketId: 4000 + userCount },
+    body: { agent: 'Agent Smith', userCount, email, ticketId: 4000 + userCount, ...order },
   });
+  expect(response.status).toBe(201);
   return response.body;
 }
 
-// Organisations with purchased seats (set straight in the database until order licenses exist)
-// and the most users their installations report.
-const ORGANISATIONS: Array<[string, number, number, boolean]> = [
-  ['wayne-enterprises.example', 120, 150, false],
-  ['acme.example', 200, 140, false],
-  ['globex.example', 80, 95, false],
-  ['initech.example', 60, 20, false],
-  ['umbrella.example', 40, 41, false],
-  ['weekend-trial.example', 25, 18, true],
+// Organisations with ordered seats (or an emergency trial) and the most users their installations report.
+const ORGANISATIONS: Array<[string, string | undefined, number, number]> = [
+  ['it@wayne.example', 'Wayne "Enterprises", Inc', 120, 150],
+  ['it@acme.example', 'Acme Corporation', 200, 140],
+  ['it@globex.example', 'Globex', 80, 95],
+  ['it@initech.example', 'Initech', 60, 20],
+  ['it@umbrella.example', 'Umbrella Corp', 40, 41],
+  ['it@weekend-trial.example', undefined, 25, 18],
 ];
 
 beforeAll(async () => {
   await smtp.start();
-  service = await spawnService({ DATA_DIR: dataDir, SMTP_URL: smtp.url, APP_SECRET, LOOKUP_TOKEN });
+  // Orders are signed at once here (no approval step), so the report has purchased seats.
+  service = await spawnService({ DATA_DIR: dataDir, SMTP_URL: smtp.url, APP_SECRET, LOOKUP_TOKEN, APPROVAL_KINDS: '' });
   browser = await launchChromium();
-  const purchased: string[] = [];
-  for (const [domain, users, used, trial] of ORGANISATIONS) {
-    const record = await mint(`it@${domain}`, users);
-    if (!trial) purchased.push(record.license.id);
+  for (const [email, company, users, used] of ORGANISATIONS) {
+    const record = await mint(email, users, company);
     const reported = await request(`${service.url}/api/v1/usage`, {
       token: record.license.key,
       body: { activeUsers: used, instance: 'prod' },
     });
     expect(reported.status).toBe(202);
   }
-  const db = new Database(path.join(dataDir, 'mintdesk.sqlite'));
-  db.pragma('busy_timeout = 5000');
-  db.prepare(`update licenses set trial = 0 where id in (${purchased.map(() => '?').join(',')})`).run(...purchased);
-  db.close();
   leaked = await mint('leak@revoke-e2e.example', 7);
 });
 afterAll(async () => {
@@ -100,12 +105,12 @@ describe('the reports page in Chromium', () => {
     const firstRows = await page.locator('tbody th[scope="row"]').allInnerTexts();
     // Most over first; a trial-only organisation has no purchased seats, so it is over too.
     expect(firstRows).toEqual([
-      'wayne-enterprises.example',
+      'Wayne "Enterprises", Inc',
       'weekend-trial.example',
-      'globex.example',
-      'umbrella.example',
-      'acme.example',
-      'initech.example',
+      'Globex',
+      'Umbrella Corp',
+      'Acme Corporation',
+      'Initech',
       'revoke-e2e.example',
     ]);
     await page.screenshot({ path: artifact('reports-page.png'), fullPage: true });
@@ -119,7 +124,7 @@ describe('the reports page in Chromium', () => {
     await download.saveAs(saved);
     const rows = parse(fs.readFileSync(saved, 'utf8'), { columns: true }) as Array<Record<string, string>>;
     expect(rows[0]).toMatchObject({
-      organisation: 'wayne-enterprises.example',
+      organisation: 'Wayne "Enterprises", Inc',
       purchased: '120',
       used_peak: '150',
       available: '-30',

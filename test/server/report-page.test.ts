@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestService } from '../support/fixture.ts';
 import { LOOKUP_TOKEN, type TestService } from '../support/service.ts';
-import { checkIn, markPurchased, mintLicense } from '../support/usage.ts';
+import { checkIn, mintOrder } from '../support/usage.ts';
 
-const fixture = useTestService();
+const fixture = useTestService({ env: { APPROVAL_KINDS: '' } });
 let service: TestService;
 let cookie: string;
 
@@ -17,8 +17,7 @@ async function page(path: string, withCookie = true) {
 
 beforeAll(async () => {
   service = fixture.service;
-  const license = await mintLicense(service, 'ops@page-report.example', 10);
-  await markPurchased(service, license.license.id);
+  const license = await mintOrder(service, 'ops@page-report.example', 10, 'Page Report Ltd');
   await checkIn(service, license.license.key, { activeUsers: 12 });
   const signIn = await fetch(`${service.url}/lookup/sign-in`, {
     method: 'POST',
@@ -44,7 +43,7 @@ describe('the /reports page', () => {
       expect([200, 401]).toContain(response.status);
       expect(response.body).toContain('Lookup token');
       expect(response.body).toContain('name="next" value="/reports"');
-      expect(response.body).not.toContain('page-report.example');
+      expect(response.body).not.toContain('Page Report');
       expect(response.body).not.toContain('<svg');
     },
   );
@@ -59,7 +58,7 @@ describe('the /reports page', () => {
     expect(response.body).toContain('value="2026-11-21"');
     expect(response.body).toMatch(/<svg[^>]+role="img"[^>]+aria-labelledby="chart-svg-title chart-svg-desc"/);
     expect(response.body).toContain(
-      '<desc id="chart-svg-desc">page-report.example: 10 purchased, 12 used at peak, overconsumed.</desc>',
+      '<desc id="chart-svg-desc">Page Report Ltd: 10 purchased, 12 used at peak, overconsumed.</desc>',
     );
     expect(response.body).toContain('href="/reports/usage.csv?from=2026-11-08&amp;to=2026-11-21"');
     expect(response.body).toContain('Download CSV');
@@ -71,7 +70,7 @@ describe('the /reports page', () => {
     const response = await page('/reports/usage.csv?from=2026-11-08&to=2026-11-21');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-disposition')).toContain('usage-report-2026-11-08-to-2026-11-21.csv');
-    expect(response.body).toContain('page-report.example,10,0,12,-2,true,1,');
+    expect(response.body).toContain('Page Report Ltd,10,0,12,-2,true,1,');
   });
 
   it('says which date was refused', async () => {

@@ -5,7 +5,7 @@ import { ManualClock } from '../support/clock.ts';
 import { postgresAvailable, startPostgres, type ThrowawayPostgres } from '../support/postgres.ts';
 import { startTestService, tempDir, type TestService } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
-import { checkIn, markPurchased, mintLicense } from '../support/usage.ts';
+import { checkIn, mintOrder } from '../support/usage.ts';
 
 const DAY_MS = 86_400_000;
 const RECIPIENTS = 'licensing@example.org, accounts@example.org';
@@ -41,10 +41,14 @@ describe.skipIf(!postgresAvailable)('the scheduled usage report with two instanc
     databaseUrl = await postgres.newDatabaseUrl();
     await smtp.start();
     // Usage before the schedule starts: an organisation over what it bought in the first period.
-    const seeder = await startTestService({ smtpUrl: smtp.url, dataDir, clock, env: { DATABASE_URL: databaseUrl } });
+    const seeder = await startTestService({
+      smtpUrl: smtp.url,
+      dataDir,
+      clock,
+      env: { DATABASE_URL: databaseUrl, APPROVAL_KINDS: '' },
+    });
     clock.advance(-3 * DAY_MS);
-    const license = await mintLicense(seeder, 'it@over.example', 10);
-    await markPurchased(seeder, license.license.id);
+    const license = await mintOrder(seeder, 'it@over.example', 10, 'Over Consumers Inc');
     await checkIn(seeder, license.license.key, { activeUsers: 14 });
     clock.advance(3 * DAY_MS);
     await seeder.close();
@@ -66,7 +70,7 @@ describe.skipIf(!postgresAvailable)('the scheduled usage report with two instanc
     expect(to.map((address) => address.address).sort()).toEqual(['accounts@example.org', 'licensing@example.org']);
     const attachment = first?.attachments.find((file) => file.filename === 'usage-report-2026-11-07-to-2026-11-20.csv');
     const rows = parse(attachment?.content.toString() ?? '', { columns: true }) as Array<Record<string, string>>;
-    expect(rows.find((row) => row.organisation === 'over.example')).toMatchObject({
+    expect(rows.find((row) => row.organisation === 'Over Consumers Inc')).toMatchObject({
       purchased: '10',
       used_peak: '14',
       available: '-4',

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
 import { LOOKUP_TOKEN, type TestService } from '../support/service.ts';
-import { checkIn, mintLicense } from '../support/usage.ts';
+import { checkIn, type IssuedLicense, mintLicense } from '../support/usage.ts';
 
 /** A Slack-style incoming webhook on loopback that keeps what it is sent. */
 const channel = {
@@ -28,8 +28,8 @@ afterAll(() => new Promise<void>((resolve) => channel.server.close(() => resolve
 
 const fixture = useTestService({ env: { NOTIFY_WEBHOOK_URL: webhookUrl } });
 let service: TestService;
-let license: LicenseRecord;
-let kept: LicenseRecord;
+let license: IssuedLicense;
+let kept: IssuedLicense;
 
 const REASON = 'Leaked on a public forum <b>@all</b> /close & more';
 
@@ -145,9 +145,9 @@ describe('revoking a license', () => {
       .executeTakeFirstOrThrow();
     expect(issue.title).toBe('[Success] - Created a license under leak@revoke.example for 25 users');
     expect(issue.body).toContain('**Revoked** on');
-    expect(issue.body).toContain('by lookup\\-token');
-    // No @mention, no /quick action, no HTML: every character shows as typed.
-    expect(issue.body).toContain('Reason: Leaked on a public forum \\<b\\>\\@all\\<\\/b\\> \\/close \\& more');
+    expect(issue.body).toContain('by `lookup-token`');
+    // No @mention, no /quick action, no HTML: a code span shows every character as typed.
+    expect(issue.body).toContain('Reason: `Leaked on a public forum <b>@all</b> /close & more`');
     expect(JSON.parse(issue.labels)).toContain('revoked');
     const audit = await service.store.listAudit(license.license.id);
     expect(audit[0]).toMatchObject({ actor: 'lookup-token', action: 'revoked', detail: `the license: ${REASON}` });
@@ -161,7 +161,7 @@ describe('revoking a license', () => {
 
 describe('revoking from the lookup page', () => {
   let cookie: string;
-  let target: LicenseRecord;
+  let target: IssuedLicense;
 
   beforeAll(async () => {
     target = await mintLicense(service, 'page@revoke.example', 8);

@@ -1,16 +1,16 @@
 import { FileKeyStore } from '@mintdesk/server/keys/key-store.ts';
 import { reportCsv, type UsageReportRow } from '@mintdesk/server/reports/usage-report.ts';
-import type { LicenseRecord } from '@mintdesk/shared';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
 import { LOOKUP_TOKEN, type TestService } from '../support/service.ts';
-import { checkIn, forge, markPurchased, mintLicense, tamper } from '../support/usage.ts';
+import { checkIn, forge, type IssuedLicense, mintLicense, mintOrder, tamper } from '../support/usage.ts';
 
 const DAY_MS = 86_400_000;
 // The fixture's clock starts at 2026-11-21T09:30Z and only moves when a test moves it.
-const fixture = useTestService({ env: { RATE_LIMIT_USAGE_PER_MINUTE: '5' } });
+// Orders are signed at once (no approval step) so the report has purchased seats to count.
+const fixture = useTestService({ env: { RATE_LIMIT_USAGE_PER_MINUTE: '5', APPROVAL_KINDS: '' } });
 let service: TestService;
 
 interface ReportJson {
@@ -35,7 +35,7 @@ beforeAll(() => {
 });
 
 describe('usage check-ins', () => {
-  let license: LicenseRecord;
+  let license: IssuedLicense;
   beforeAll(async () => {
     license = await mintLicense(service, 'admin@checkin.example', 20);
   });
@@ -88,7 +88,7 @@ describe('usage check-ins', () => {
 
   it('accepts a license expired 29 days ago and refuses one expired 31 days ago', async () => {
     const old = await mintLicense(service, 'admin@expired.example', 5);
-    const expiresMs = Date.parse(old.license.expiresAt);
+    const expiresMs = Date.parse(old.license.expiresAt as string);
     service.clock.advance(expiresMs + 29 * DAY_MS - service.clock.now().getTime());
     try {
       expect((await checkIn(service, old.license.key, { activeUsers: 2 })).status).toBe(202);
@@ -144,17 +144,15 @@ describe('usage check-ins', () => {
 
 describe('the usage report', () => {
   const day1 = '2026-11-21';
-  let a1: LicenseRecord;
-  let a2: LicenseRecord;
-  let trial: LicenseRecord;
+  let a1: IssuedLicense;
+  let a2: IssuedLicense;
+  let trial: IssuedLicense;
 
   beforeAll(async () => {
-    // Two purchased licenses of one organisation (100 + 50 users) and a trial of another (30).
-    a1 = await mintLicense(service, 'it@acme-report.example', 100);
-    a2 = await mintLicense(service, 'ops@acme-report.example', 50);
+    // Two ordered licenses of one company (100 + 50 users) and an emergency trial of another (30).
+    a1 = await mintOrder(service, 'it@acme-report.example', 100, 'Acme Report Corp');
+    a2 = await mintOrder(service, 'ops@acme-report.example', 50, 'Acme Report Corp', null);
     trial = await mintLicense(service, 'jane@trial-report.example', 30);
-    await markPurchased(service, a1.license.id);
-    await markPurchased(service, a2.license.id);
     // Day 1: a1 peaks at 120 (then 90), a2 at 40 → 160 on one day, over the 150 bought.
     await checkIn(service, a1.license.key, { activeUsers: 120 });
     await checkIn(service, a1.license.key, { activeUsers: 90 });
@@ -169,8 +167,8 @@ describe('the usage report', () => {
   it('computes purchased, trial users, peak and availability per organisation for one day', async () => {
     const response = await report(`from=${day1}&to=${day1}`);
     expect(response.status).toBe(200);
-    expect(rowOf(response.body, 'acme-report.example')).toEqual({
-      organisation: 'acme-report.example',
+    expect(rowOf(response.body, 'Acme Report Corp')).toEqual({
+      organisation: 'Acme Report Corp',
       purchased: 150,
       trialUsers: 0,
       usedPeak: 160,
@@ -192,12 +190,12 @@ describe('the usage report', () => {
 
   it('takes the peak of the period it is asked about', async () => {
     const day2 = (await report('from=2026-11-22&to=2026-11-22')).body;
-    expect(rowOf(day2, 'acme-report.example')).toMatchObject({ usedPeak: 115, available: 35, overconsumed: false });
+    expect(rowOf(day2, 'Acme Report Corp')).toMatchObject({ usedPeak: 115, available: 35, overconsumed: false });
     const both = (await report('from=2026-11-21&to=2026-11-22')).body;
-    expect(rowOf(both, 'acme-report.example')).toMatchObject({ usedPeak: 160, available: -10, overconsumed: true });
+    expect(rowOf(both, 'Acme Report Corp')).toMatchObject({ usedPeak: 160, available: -10, overconsumed: true });
     // Before the licenses were issued the organisation had neither licenses nor usage.
     const before = (await report('from=2026-11-01&to=2026-11-20')).body;
-    expect(rowOf(before, 'acme-report.example')).toBeUndefined();
+    expect(rowOf(before, 'Acme Report Corp')).toBeUndefined();
   });
 
   it('leaves out licenses that are no longer active at the end of the period', async () => {
@@ -228,7 +226,7 @@ describe('the usage report', () => {
       'organisation,purchased,trial_users,used_peak,available,overconsumed,active_licenses,last_report',
     );
     const records = parse(text, { columns: true }) as Array<Record<string, string>>;
-    expect(records.find((record) => record.organisation === 'acme-report.example')).toMatchObject({
+    expect(records.find((record) => record.organisation === 'Acme Report Corp')).toMatchObject({
       purchased: '150',
       trial_users: '0',
       used_peak: '160',
@@ -250,6 +248,42 @@ describe('the usage report', () => {
     expect(response.status).toBe(400);
     expect(response.body.error?.code).toBe('validation_failed');
     expect(Object.keys(response.body.error?.fields ?? {})).toEqual([field]);
+  });
+
+  it('keeps a company named Wayne "Enterprises", Inc intact through the CSV', async () => {
+    const wayne = await mintOrder(service, 'bruce@wayne.example', 12, 'Wayne "Enterprises", Inc');
+    expect((await checkIn(service, wayne.license.key, { activeUsers: 13 })).status).toBe(202);
+    const response = await fetch(`${service.url}/api/v1/reports/usage?format=csv`, {
+      headers: { authorization: `Bearer ${LOOKUP_TOKEN}` },
+    });
+    const text = await response.text();
+    expect(text).toContain('"Wayne ""Enterprises"", Inc",12,0,13,-1,true,1,');
+    const records = parse(text, { columns: true }) as Array<Record<string, string>>;
+    expect(records.find((record) => record.organisation === 'Wayne "Enterprises", Inc')).toMatchObject({
+      purchased: '12',
+      used_peak: '13',
+      overconsumed: 'true',
+    });
+  });
+
+  it('counts an add-on instead of the license it replaces, not both', async () => {
+    const base = await mintOrder(service, 'it@addon-report.example', 40, 'Addon Report GmbH');
+    const before = (await report('')).body;
+    expect(rowOf(before, 'Addon Report GmbH')).toMatchObject({ purchased: 40, activeLicenses: 1 });
+    const addon = await request(`${service.url}/api/v1/licenses`, {
+      token: await service.appToken(),
+      body: {
+        kind: 'addon',
+        agent: 'asmith',
+        email: 'it@addon-report.example',
+        baseLicenseId: base.license.id,
+        addUsers: 10,
+        totalUsers: 50,
+      },
+    });
+    expect(addon.status).toBe(201);
+    const after = (await report('')).body;
+    expect(rowOf(after, 'Addon Report GmbH')).toMatchObject({ purchased: 50, activeLicenses: 1 });
   });
 
   it('is for the lookup credential only', async () => {

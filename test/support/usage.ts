@@ -2,25 +2,57 @@ import crypto from 'node:crypto';
 import type { LicenseRecord } from '@mintdesk/shared';
 import { sql } from 'kysely';
 import { type JsonResponse, request } from './http.ts';
+import { dayFrom } from './licenses.ts';
 import type { TestService } from './service.ts';
 
 let mints = 0;
 
-/** A license minted through the API, as the sidebar would (an emergency trial). */
-export async function mintLicense(service: TestService, email: string, userCount: number): Promise<LicenseRecord> {
+/** A signed license record: its key is there. */
+export type IssuedLicense = LicenseRecord & { license: LicenseRecord['license'] & { key: string } };
+
+async function mintBody(service: TestService, body: Record<string, unknown>): Promise<IssuedLicense> {
   mints += 1;
   const response = await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
     token: await service.appToken(),
-    body: { agent: 'asmith', userCount, email, ticketId: 7000 + mints },
+    body: { agent: 'asmith', ticketId: 7000 + mints, ...body },
   });
-  if (response.status !== 201) throw new Error(`mint answered ${response.status}: ${JSON.stringify(response.body)}`);
-  return response.body;
+  if (response.status !== 201 || response.body.license.key === undefined) {
+    throw new Error(`mint answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  return response.body as IssuedLicense;
+}
+
+/** A license minted through the API, as the sidebar would (an emergency trial). */
+export function mintLicense(service: TestService, email: string, userCount: number): Promise<IssuedLicense> {
+  return mintBody(service, { userCount, email });
 }
 
 /**
- * Counts a minted license as purchased (non-trial), as an `order` license will be once the
- * license kinds land; the key itself still says trial.
+ * A purchased license (kind `order`, not a trial) for `company`; the service must run with
+ * `APPROVAL_KINDS=` so it is signed at once. A subscription of a year, or perpetual when
+ * `endsAt` is null.
  */
+export function mintOrder(
+  service: TestService,
+  email: string,
+  userCount: number,
+  company: string,
+  endsAt: string | null = dayFrom(service, 365),
+): Promise<IssuedLicense> {
+  return mintBody(service, {
+    kind: 'order',
+    userCount,
+    email,
+    licensee: { name: 'IT Department', company },
+    term: endsAt === null ? 'perpetual' : 'subscription',
+    deployment: 'self-managed',
+    startsAt: dayFrom(service, 0),
+    ...(endsAt === null ? {} : { endsAt }),
+    orderRef: `PO-${mints}`,
+  });
+}
+
+/** Marks a stored license purchased (non-trial) directly, for data seeded outside the API. */
 export async function markPurchased(service: TestService, licenseId: string): Promise<void> {
   await sql`update licenses set trial = 0 where id = ${licenseId}`.execute(service.store.db);
 }

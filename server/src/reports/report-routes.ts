@@ -3,9 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import type { FastifyPluginAsync, FastifyReply, onRequestHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SECURITY } from '../openapi/openapi.ts';
+import { errorResponses } from '../openapi/responses.ts';
 import type { CallerKind } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
-import { AppError, validationError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { signInPage } from '../lookup/lookup-pages.ts';
 import type { UsageStore } from '../store/usage-store.ts';
 import type { PageSessions } from './page-session.ts';
@@ -31,20 +35,49 @@ const PAGE_CSP = [
 ].join('; ');
 
 /** The usage report: the API (`/api/v1/reports/usage`, lookup bearer) and the `/reports` page (lookup session). */
+const ReportQuery = z.object({
+  from: z.string().optional().describe('First day, YYYY-MM-DD (default: 13 days before to)'),
+  to: z.string().optional().describe('Last day, YYYY-MM-DD, inclusive (default: today, UTC)'),
+  format: z.enum(['csv', 'json'], { error: 'must be csv or json' }).optional(),
+});
+
+const ReportRow = z.object({
+  organisation: z.string(),
+  purchased: z.number().int(),
+  trialUsers: z.number().int(),
+  usedPeak: z.number().int(),
+  available: z.number().int(),
+  overconsumed: z.boolean(),
+  activeLicenses: z.number().int(),
+  lastReport: z.string().nullable(),
+});
+
+const ReportAnswer = z
+  .object({ from: z.string(), to: z.string(), activeAt: z.string(), rows: z.array(ReportRow) })
+  .describe(
+    'One row per organisation, overconsumed first. With format=csv: text/csv with the header organisation,purchased,trial_users,used_peak,available,overconsumed,active_licenses,last_report',
+  );
+
 export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
   app,
   { store, clock, sessions, requireCaller },
 ) => {
   await app.register(cookie);
 
-  app.get<{ Querystring: { from?: unknown; to?: unknown; format?: unknown } }>(
+  app.withTypeProvider<ZodTypeProvider>().get(
     '/api/v1/reports/usage',
-    { onRequest: requireCaller('lookup') },
+    {
+      onRequest: requireCaller('lookup'),
+      schema: {
+        summary: 'Purchased vs used per organisation for a period (JSON, or CSV with format=csv)',
+        tags: ['reports'],
+        security: SECURITY.lookup,
+        querystring: ReportQuery,
+        response: { 200: ReportAnswer, ...errorResponses('validation_failed', 'unauthorized') },
+      },
+    },
     async (request, reply) => {
       const { format } = request.query;
-      if (format !== undefined && format !== 'csv' && format !== 'json') {
-        throw validationError({ format: 'must be csv or json' });
-      }
       const period = parsePeriod(request.query, clock.now());
       const report = await usageReport(store, period, clock.now());
       reply.header('cache-control', 'no-store');
@@ -58,7 +91,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
   );
 
   app.get<{ Querystring: { from?: unknown; to?: unknown } }>('/reports', async (request, reply) => {
-    const session = sessions.current(request);
+    const session = await sessions.current(request);
     if (!session) return html(reply, 200, signInPage({ next: '/reports' }));
     const now = clock.now();
     const model = { who: session.name, csrf: sessions.csrfToken(session) };
@@ -87,14 +120,14 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
   });
 
   app.get<{ Querystring: { from?: unknown; to?: unknown } }>('/reports/usage.csv', async (request, reply) => {
-    if (!sessions.current(request)) return html(reply, 401, signInPage({ next: '/reports' }));
+    if (!(await sessions.current(request))) return html(reply, 401, signInPage({ next: '/reports' }));
     const period = parsePeriod(request.query, clock.now());
     return sendCsv(reply, await usageReport(store, period, clock.now()));
   });
 
   // Signed out, every other page under /reports is the sign-in form too.
   app.get('/reports/*', async (request, reply) => {
-    if (!sessions.current(request)) return html(reply, 401, signInPage({ next: '/reports' }));
+    if (!(await sessions.current(request))) return html(reply, 401, signInPage({ next: '/reports' }));
     return reply.callNotFound();
   });
 

@@ -1,4 +1,6 @@
 import type { ChannelMessage } from '../notify/webhook-notifier.ts';
+import { markdownText } from '../text/markdown.ts';
+import { slackText } from '../text/slack.ts';
 import type { RevocableLicenseRow } from '../store/usage-store.ts';
 import type { IssueSpec } from '../tracker/tracker.ts';
 
@@ -9,20 +11,6 @@ export interface RevocationFacts {
   actor: string;
   reason: string;
   at: string;
-}
-
-/**
- * Caller-typed text inside tracker Markdown: every Markdown and GitLab reference character is
- * backslash-escaped (so no `@mention`, `#issue`, link or emphasis fires) and line breaks become
- * spaces (so no line can start a `/quick action`). It renders as the characters typed.
- */
-export function markdownText(text: string): string {
-  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\\`*_{}[\]()<>#+\-.!|~@/$%&:^=]/g, (char) => `\\${char}`);
-}
-
-/** Slack mrkdwn treats & < > as markup (`<!channel>`, hidden links). */
-function slackText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** The note the license's tracker issue carries once it is revoked. */

@@ -10,7 +10,7 @@ export function revokeControls(license: LicenseInfo, options: { csrf: string; ba
   if (license.revokedAt) {
     return `<p class="message message--danger revoked-note">Revoked on ${h(license.revokedAt.slice(0, 16).replace('T', ' '))} UTC: ${h(license.revokeReason ?? '')}</p>`;
   }
-  return `<button type="button" class="button button--danger" data-open-dialog="revoke-${id}">Revoke</button>
+  return `<button type="button" class="button button--danger-outline" data-open-dialog="revoke-${id}">Revoke</button>
   <dialog id="revoke-${id}" aria-labelledby="revoke-${id}-title" class="dialog">
     <h4 id="revoke-${id}-title">Revoke this license?</h4>
     <p>License <code>${id}</code> stops being accepted: usage reports from it are refused and it is listed as revoked for offline checks. This cannot be undone.</p>
@@ -22,7 +22,7 @@ export function revokeControls(license: LicenseInfo, options: { csrf: string; ba
         <textarea id="revoke-${id}-reason" name="reason" required maxlength="500" rows="3"></textarea>
       </div>
       <div class="dialog__actions">
-        <button type="submit" class="button button--danger-primary">Revoke</button>
+        <button type="submit" class="button button--danger">Revoke</button>
         <button type="button" class="button button--basic" data-close-dialog>Cancel</button>
       </div>
     </form>
