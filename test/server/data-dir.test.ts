@@ -141,7 +141,9 @@ describe('instances started together on an empty shared DATA_DIR', () => {
           body: { agent: 'asmith', userCount: 2, email: `shared${i}@example.org` },
         });
         expect(minted.status).toBe(201);
-        const header = JSON.parse(Buffer.from(minted.body.license.key.split('.')[0] ?? '', 'base64url').toString()) as {
+        const header = JSON.parse(
+          Buffer.from((minted.body.license.key ?? '').split('.')[0] ?? '', 'base64url').toString(),
+        ) as {
           kid: string;
         };
         expect(header.kid).toBe(kids[0]?.[0]);

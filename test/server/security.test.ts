@@ -543,7 +543,8 @@ describe('logs keep request paths but not the emails and searches in query strin
       await request(`${child.url}/api/v1/licenses?ticketId=987654321`, { token: LOOKUP_TOKEN });
       await request(`${child.url}/lookup?q=secret-search%40example.org`);
       await request(`${child.url}/healthz`);
-      const deadline = Date.now() + 5000;
+      // Log lines reach the pipe asynchronously; a loaded machine may take a while.
+      const deadline = Date.now() + 30_000;
       while (!child.output().includes('/healthz') && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 50));
       const output = child.output();

@@ -43,7 +43,7 @@ export async function openSqliteDatabase(file: string, options: OpenDatabaseOpti
   sqlite.pragma('wal_autocheckpoint = 0');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   try {
-    await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+    await whileHoldingMigrationLock(file, () => migrateToLatest(db as Kysely<unknown>, 'sqlite'));
   } catch (error) {
     await db.destroy();
     throw error;
@@ -56,6 +56,29 @@ export async function openSqliteDatabase(file: string, options: OpenDatabaseOpti
     dialect: 'sqlite',
     checkpoints: () => checkpointer.status(),
   };
+}
+
+/**
+ * Kysely's SQLite migrator only locks within one process; instances started together on one
+ * DATA_DIR would each create the same tables. An exclusive transaction on a lock file beside the
+ * database serialises them across processes (SQLite's busy handler waits for the holder).
+ */
+async function whileHoldingMigrationLock(file: string, migrate: () => Promise<void>): Promise<void> {
+  const lockFile = `${file}-migrate.lock`;
+  fs.closeSync(fs.openSync(lockFile, 'a', 0o600));
+  restrictFile(lockFile);
+  const lock = new SqliteDatabase(lockFile);
+  try {
+    lock.pragma('busy_timeout = 60000');
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      await migrate();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
 }
 
 /** SQLite in DATA_DIR unless DATABASE_URL names PostgreSQL. */
