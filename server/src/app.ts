@@ -240,6 +240,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
       { store: usageStore, keys: deps.keys, clock: deps.clock },
       { perLicensePerMinute: config.usagePerLicensePerMinute },
     ),
+    failures,
   });
   await app.register(reportRoutes, { store: usageStore, clock: deps.clock, sessions, requireCaller });
   await app.register(revocationRoutes, {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { FailedCredentials } from '../abuse/failed-credentials.ts';
 import { bearerToken } from '../auth/authenticate.ts';
 import { SECURITY } from '../openapi/openapi.ts';
 import { errorResponses } from '../openapi/responses.ts';
@@ -18,13 +19,27 @@ declare module 'fastify' {
 }
 
 /** `POST /api/v1/usage`: authenticated by the license itself, before the body is read. */
-export const usageRoutes: FastifyPluginAsync<{ usage: UsageService }> = async (plain, { usage }) => {
+export interface UsageRoutesOptions {
+  usage: UsageService;
+  /** The per-address budget of wrong credentials the rest of the API shares. */
+  failures: FailedCredentials;
+}
+
+export const usageRoutes: FastifyPluginAsync<UsageRoutesOptions> = async (plain, { usage, failures }) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   app.post(
     '/api/v1/usage',
     {
       onRequest: async (request) => {
-        request.reportingLicense = usage.authenticate(bearerToken(request));
+        try {
+          request.reportingLicense = await usage.authenticate(bearerToken(request));
+        } catch (error) {
+          // A rightly signed license is admitted whatever others sent from its address; a wrong
+          // one counts against the address, and past its budget the answer is 429.
+          failures.recordFailure(request.ip);
+          failures.check(request.ip);
+          throw error;
+        }
       },
       schema: {
         summary: 'Report the active users of a licensed installation (authenticated by its license)',

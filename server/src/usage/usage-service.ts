@@ -55,11 +55,11 @@ export class UsageService {
   }
 
   /** Who the license is: 401 unless it is a license signed by this service, within its grace. */
-  authenticate(token: string | undefined): CheckInCaller {
+  async authenticate(token: string | undefined): Promise<CheckInCaller> {
     if (token === undefined) {
       throw new AppError('unauthorized', 'Send the license key as the bearer token: Authorization: Bearer <license>.');
     }
-    const checked = this.verifier.verify(token, this.deps.clock.now());
+    const checked = await this.verifier.verify(token, this.deps.clock.now());
     if (!checked.ok) throw new AppError('unauthorized', `The license was refused: ${checked.reason}.`);
     return { licenseId: checked.license.jti };
   }
