@@ -209,6 +209,7 @@ describe('revoking from the lookup page', () => {
     expect(response.headers.get('location')).toBe(`/lookup?q=${target.license.id}`);
     const after = await page(target.license.id);
     expect(after).toContain('Revoked on');
+    expect(after).toContain('<span class="tag tag--danger">revoked</span>');
     expect(after).toContain('Issued by mistake');
     expect(after).not.toContain(`data-open-dialog="revoke-${target.license.id}"`);
     expect(after).toMatch(/Rita Revoker revoked the license: Issued by mistake/);

@@ -157,7 +157,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
   const until = license.expiresAt === null ? 'no end date' : license.expiresAt.slice(0, 10);
   const validity = !signed
     ? `${pending ? 'not yet issued: waiting for approval' : 'never issued'}${license.expiresAt !== null ? ` (would end ${until})` : ''}`
-    : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${expired ? 'neutral' : 'success'}">${expired ? 'expired' : 'active'}</span>`;
+    : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${license.revokedAt ? 'danger' : expired ? 'neutral' : 'success'}">${license.revokedAt ? 'revoked' : expired ? 'expired' : 'active'}</span>`;
   const approvalText =
     approval.status === 'not_required'
       ? ''
