@@ -1,12 +1,10 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkStillIssuable } from '@mintdesk/server/licenses/approval-checks.ts';
-import type { LicenseRow } from '@mintdesk/server/store/sql-store.ts';
 import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
 import { dayFrom } from '../support/licenses.ts';
 import { addPerson } from '../support/people.ts';
-import type { TestService } from '../support/service.ts';
+import { LOOKUP_TOKEN, type TestService } from '../support/service.ts';
 
 const DAY_MS = 86_400_000;
 const fixture = useTestService();
@@ -102,24 +100,27 @@ describe('approval signing what changed while it waited', () => {
     expect((await service.store.getLicense(addon.body.license.id))?.key).toBe('');
   });
 
-  it('refuses an add-on whose base license was revoked (the revocation column of migration 0003)', async () => {
-    const now = new Date('2026-11-21T09:00:00Z');
-    const base = { id: 'lic_base', key: 'k', expires_at: null, revoked_at: '2026-11-20T10:00:00.000Z' };
-    const addon = {
-      id: 'lic_addon',
+  it('refuses an add-on whose base license was revoked while it waited', async () => {
+    const base = await mintOrder({ startsAt: dayFrom(service, 0), endsAt: dayFrom(service, 300) });
+    expect((await approve(base.body.license.id)).status).toBe(200);
+    const addon = await mintAny({
       kind: 'addon',
-      expires_at: null,
-      details: JSON.stringify({ baseLicenseId: 'lic_base' }),
-    };
-    await expect(
-      checkStillIssuable(addon as unknown as LicenseRow, now, async () => base as unknown as LicenseRow),
-    ).rejects.toMatchObject({ code: 'approval_outdated', message: /was revoked on 2026-11-20/ });
-    await expect(
-      checkStillIssuable(
-        addon as unknown as LicenseRow,
-        now,
-        async () => ({ ...base, revoked_at: null }) as unknown as LicenseRow,
-      ),
-    ).resolves.toBeUndefined();
+      agent: 'asmith',
+      email: 'dates@acme.example',
+      baseLicenseId: base.body.license.id,
+      addUsers: 2,
+      totalUsers: 12,
+    });
+    expect(addon.status).toBe(202);
+    const revoked = await request(`${service.url}/api/v1/licenses/${base.body.license.id}/revoke`, {
+      token: LOOKUP_TOKEN,
+      body: { reason: 'refunded' },
+    });
+    expect(revoked.status).toBe(200);
+    const refused = await approve(addon.body.license.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('approval_outdated');
+    expect(refused.body.error.message).toMatch(new RegExp(`base license ${base.body.license.id} was revoked`));
+    expect((await service.store.getLicense(addon.body.license.id))?.key).toBe('');
   });
 });

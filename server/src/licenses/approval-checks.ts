@@ -22,7 +22,7 @@ export async function checkStillIssuable(
   if (!base || base.key === '') throw outdated(`Its base license ${baseId} is no longer issued`);
   if (base.expires_at !== null && new Date(base.expires_at).getTime() <= now.getTime())
     throw outdated(`Its base license ${baseId} expired on ${base.expires_at.slice(0, 10)}`);
-  // The revocation column arrives with migration 0003; before it, no license is revoked.
+  // The revocation column (migration 0003) is not part of LicenseRow: the usage store owns it.
   const revokedAt = (base as LicenseRow & { revoked_at?: string | null }).revoked_at;
   if (typeof revokedAt === 'string' && revokedAt !== '')
     throw outdated(`Its base license ${baseId} was revoked on ${revokedAt.slice(0, 10)}`);
