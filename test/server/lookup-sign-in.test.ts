@@ -33,7 +33,8 @@ describe('login CSRF on /lookup/sign-in', () => {
   it.each([
     ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
     ['an Origin of another site', { origin: 'https://evil.example' }],
-    ['an opaque Origin (null)', { origin: 'null' }],
+    ['an opaque Origin (null) and no Sec-Fetch-Site', { origin: 'null' }],
+    ['an opaque Origin (null) from another site', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
     ['an Origin on another port of this host', { origin: 'http://127.0.0.1:1' }],
   ])('refuses a sign-in posted with %s (403, no session cookie)', async (_what, headers) => {
     for (const token of [LOOKUP_TOKEN, personal]) {
@@ -48,6 +49,8 @@ describe('login CSRF on /lookup/sign-in', () => {
     const origin = new URL(service.url).origin;
     const allowed: Array<Record<string, string>> = [
       { origin, 'sec-fetch-site': 'same-origin' },
+      // Chromium under our Referrer-Policy: no-referrer.
+      { origin: 'null', 'sec-fetch-site': 'same-origin' },
       { 'sec-fetch-site': 'none' },
       {},
     ];
