@@ -112,7 +112,7 @@ async function tabTo(page: Page, role: 'button' | 'textbox', name: string): Prom
   const target = page.getByRole(role, { name, exact: true });
   for (let presses = 0; presses < 60; presses += 1) {
     await page.keyboard.press('Tab');
-    if (await target.evaluateAll((elements) => elements.includes(document.activeElement as Element))) return;
+    if (await target.evaluateAll((elements) => elements.some((element) => element === document.activeElement))) return;
   }
   throw new Error(`Tab never reached the ${role} ${name}`);
 }
