@@ -126,3 +126,20 @@ describe('a license waiting for approval', () => {
     expect(polls()).toBe(total);
   });
 });
+
+describe('a decided license in the history', () => {
+  it('shows a rejected license as rejected (not waiting), with no Resend', async () => {
+    stubZafClient({
+      policies: APPROVING,
+      respond: async (options: ZafRequestOptions) => (isList(options) ? { licenses: [rejected()] } : {}),
+    });
+    render(<App />);
+    const history = (await screen.findByRole('heading', { name: 'Earlier licenses for this requester' })).closest(
+      'section',
+    ) as HTMLElement;
+    await within(history).findByText(ID);
+    expect(within(history).getByText('rejected')).toBeTruthy();
+    expect(within(history).queryByText('waiting for approval')).toBeNull();
+    expect(within(history).queryByRole('button', { name: 'Resend' })).toBeNull();
+  });
+});
