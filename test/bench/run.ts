@@ -8,6 +8,7 @@ import { spawnService, REPO_ROOT, type ChildService } from '../support/child-ser
 import { APP_SECRET, LOOKUP_TOKEN, tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { signAppToken } from '../support/tokens.ts';
+import { runUsageBench } from './usage-bench.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
@@ -110,6 +111,9 @@ print('mint_1m_rps', Math.round(mintLarge.requests.average), 'req/s');
 print('mint_1m_p99', mintLarge.latency.p99, 'ms');
 await stop(service);
 await smtp.stop();
+
+// Usage check-ins and the usage report (usage_rps, report_1m_ms): a file of their own.
+await runUsageBench({ durationS: DURATION_S, connections: CONNECTIONS, print });
 
 const assets = path.join(REPO_ROOT, 'zendesk-app/dist/assets');
 if (fs.existsSync(assets)) {

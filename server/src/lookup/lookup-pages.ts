@@ -1,6 +1,7 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { escapeHtml as h } from '../html.ts';
 import { kindPolicy } from '../kinds/index.ts';
+import { revokeControls } from '../revocation/revoke-dialog.ts';
 import type { AuditEntry } from '../store/sql-store.ts';
 
 export interface Notice {
@@ -158,7 +159,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     ? pending
       ? `not yet issued: waiting for approval${license.expiresAt !== null ? ` (would end ${until})` : ''}`
       : 'never issued'
-    : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${expired ? 'neutral' : 'success'}">${expired ? 'expired' : 'active'}</span>`;
+    : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${license.revokedAt ? 'danger' : expired ? 'neutral' : 'success'}">${license.revokedAt ? 'revoked' : expired ? 'expired' : 'active'}</span>`;
   const approvalText =
     approval.status === 'not_required'
       ? ''
@@ -230,6 +231,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
   <div class="actions">
     ${keyActions}
     ${decisions}
+    ${signed ? revokeControls(license, { csrf: model.csrf, back: backTo }) : ''}
   </div>
   ${resendDialog}
   ${rejectDialog}
