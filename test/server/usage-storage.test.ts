@@ -105,6 +105,24 @@ describe.each([
     });
   });
 
+  it.skipIf(skip)('counts neither licenses waiting for approval nor rejected ones', async () => {
+    await store.insertLicenses(
+      [license('lic_pending', 'it@pending.example', 70), license('lic_rejected', 'it@pending.example', 30)],
+      NOW,
+    );
+    await sql`update licenses set trial = 0, approval_status = 'pending' where id = 'lic_pending'`.execute(store.db);
+    await sql`update licenses set trial = 0, approval_status = 'rejected' where id = 'lic_rejected'`.execute(store.db);
+    const at = new Date(NOW).toISOString();
+    const totals = await usage.organisationTotals({ from: '2026-11-21', to: '2026-11-21', activeAt: at });
+    expect(totals.find((row) => row.organisation === 'pending.example')).toBeUndefined();
+    await sql`update licenses set approval_status = 'approved' where id = 'lic_pending'`.execute(store.db);
+    const approved = await usage.organisationTotals({ from: '2026-11-21', to: '2026-11-21', activeAt: at });
+    expect(approved.find((row) => row.organisation === 'pending.example')).toMatchObject({
+      purchased: 70,
+      activeLicenses: 1,
+    });
+  });
+
   it.skipIf(skip)('keeps the organisation sum right when two writers report the same license at once', async () => {
     const other = new UsageStore(store.db, store.dialect);
     await Promise.all(

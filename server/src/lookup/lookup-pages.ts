@@ -171,13 +171,16 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     <form method="get" action="/lookup/licenses/${id}/download"><button type="submit" class="button">Download</button></form>
     <button type="button" class="button" data-open-dialog="resend-${id}">Resend</button>`
     : '';
-  const decisions =
-    pending && model.approver
-      ? `<form method="post" action="/lookup/licenses/${id}/approve">
+  // The service refuses a person deciding on their own request: offer them no buttons that cannot work.
+  const mayDecide = pending && model.approver === true && !sameName(model.who, license.agent);
+  const decisions = mayDecide
+    ? `<form method="post" action="/lookup/licenses/${id}/approve">
       ${hidden}
       <button type="submit" class="button button--primary">Approve</button>
     </form>
     <button type="button" class="button" data-open-dialog="reject-${id}">Reject</button>`
+    : pending && model.approver
+      ? '<p class="hint">You asked for this license: someone else with the approver role has to approve or reject it.</p>'
       : pending
         ? '<p class="hint">Waiting for an approver: sign in with your own credential (with the approver role) to approve or reject.</p>'
         : '';
@@ -192,9 +195,8 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     </form>
   </dialog>`
     : '';
-  const rejectDialog =
-    pending && model.approver
-      ? `<dialog id="reject-${id}" aria-labelledby="reject-${id}-title" class="dialog">
+  const rejectDialog = mayDecide
+    ? `<dialog id="reject-${id}" aria-labelledby="reject-${id}-title" class="dialog">
     <h4 id="reject-${id}-title">Reject this license?</h4>
     <p>License <code>${id}</code> for ${h(license.email)} will never be issued; its tracker issue is closed.</p>
     <form method="post" action="/lookup/licenses/${id}/reject" class="stack">
@@ -209,7 +211,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
       </div>
     </form>
   </dialog>`
-      : '';
+    : '';
   return `<article class="card result" aria-labelledby="title-${id}">
   <div class="result__head">
     <h3 id="title-${id}" class="result__title">${title}</h3>
@@ -243,4 +245,9 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
       .join('')}</ul>
   </details>
 </article>`;
+}
+
+/** As the service compares them: a person's name and a license's agent, regardless of case and outer spaces. */
+function sameName(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }

@@ -90,40 +90,50 @@ export const reportRoutes: FastifyPluginAsync<ReportRoutesOptions> = async (
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(REPORTS_CSS),
   );
 
-  app.get<{ Querystring: { from?: unknown; to?: unknown } }>('/reports', async (request, reply) => {
-    const session = await sessions.current(request);
-    if (!session) return html(reply, 200, signInPage({ next: '/reports' }));
-    const now = clock.now();
-    const model = { who: session.name, csrf: sessions.csrfToken(session) };
-    try {
-      const period = parsePeriod(request.query, now);
-      const report = await usageReport(store, period, now);
-      return html(reply, 200, reportPage({ ...model, report, picker: period }));
-    } catch (error) {
-      if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
-      const [field, message] = Object.entries(error.fields ?? {})[0] ?? ['from', 'is not a date'];
-      const fallback = lastDays(now);
-      const report = await usageReport(store, fallback, now);
-      const given = (name: 'from' | 'to') =>
-        typeof request.query[name] === 'string' ? (request.query[name] as string) : '';
-      return html(
-        reply,
-        400,
-        reportPage({
-          ...model,
-          report,
-          picker: { from: given('from'), to: given('to') },
-          error: { field: field === 'to' ? 'to' : 'from', message: `${field === 'to' ? 'To' : 'From'} ${message}.` },
-        }),
-      );
-    }
-  });
+  const page = (summary: string) => ({ schema: { summary, tags: ['pages'], security: SECURITY.session } });
 
-  app.get<{ Querystring: { from?: unknown; to?: unknown } }>('/reports/usage.csv', async (request, reply) => {
-    if (!(await sessions.current(request))) return html(reply, 401, signInPage({ next: '/reports' }));
-    const period = parsePeriod(request.query, clock.now());
-    return sendCsv(reply, await usageReport(store, period, clock.now()));
-  });
+  app.get<{ Querystring: { from?: unknown; to?: unknown } }>(
+    '/reports',
+    page('The usage report page (lookup sign-in)'),
+    async (request, reply) => {
+      const session = await sessions.current(request);
+      if (!session) return html(reply, 200, signInPage({ next: '/reports' }));
+      const now = clock.now();
+      const model = { who: session.name, csrf: sessions.csrfToken(session) };
+      try {
+        const period = parsePeriod(request.query, now);
+        const report = await usageReport(store, period, now);
+        return html(reply, 200, reportPage({ ...model, report, picker: period }));
+      } catch (error) {
+        if (!(error instanceof AppError) || error.code !== 'validation_failed') throw error;
+        const [field, message] = Object.entries(error.fields ?? {})[0] ?? ['from', 'is not a date'];
+        const fallback = lastDays(now);
+        const report = await usageReport(store, fallback, now);
+        const given = (name: 'from' | 'to') =>
+          typeof request.query[name] === 'string' ? (request.query[name] as string) : '';
+        return html(
+          reply,
+          400,
+          reportPage({
+            ...model,
+            report,
+            picker: { from: given('from'), to: given('to') },
+            error: { field: field === 'to' ? 'to' : 'from', message: `${field === 'to' ? 'To' : 'From'} ${message}.` },
+          }),
+        );
+      }
+    },
+  );
+
+  app.get<{ Querystring: { from?: unknown; to?: unknown } }>(
+    '/reports/usage.csv',
+    page('The report page’s Download CSV (lookup sign-in)'),
+    async (request, reply) => {
+      if (!(await sessions.current(request))) return html(reply, 401, signInPage({ next: '/reports' }));
+      const period = parsePeriod(request.query, clock.now());
+      return sendCsv(reply, await usageReport(store, period, clock.now()));
+    },
+  );
 
   // Signed out, every other page under /reports is the sign-in form too.
   app.get('/reports/*', async (request, reply) => {
