@@ -43,6 +43,10 @@ export type AppConfig = Config & { appSecret: string; lookupToken: string };
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** Backlog jobs run at once; first attempts of fresh work have slots of their own. */
+const JOB_CONCURRENCY = 64;
+const FRESH_JOB_CONCURRENCY = 64;
+
 /**
  * The one composition root: wires config and dependencies into a Fastify app. Never listens and
  * never reads the environment. The delivery worker starts when the app is ready and stops (after
@@ -92,7 +96,14 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
         return notifier ? notifyLicense({ ...syncDeps, notifier }, attempt) : { outcome: 'done' };
       },
     },
-    { concurrency: 16, pollIntervalMs: config.pollIntervalMs, leaseMs: 5 * 60_000, retry: config.retry },
+    {
+      concurrency: JOB_CONCURRENCY,
+      freshConcurrency: FRESH_JOB_CONCURRENCY,
+      pollIntervalMs: config.pollIntervalMs,
+      leaseMs: config.leaseMs,
+      retry: config.retry,
+      owner: config.instanceId,
+    },
     log,
   );
   const licenses = new LicenseService(
@@ -200,6 +211,13 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     const released = await deps.store.releaseAbandonedJobs();
     if (released > 0) log.info({ released }, 'resuming jobs left unfinished by the previous run');
     runner.start();
+  });
+  // Once this instance holds its address (so no other live instance can share its identity): the
+  // jobs an earlier run of it held when it died are taken back now, not when their leases run out.
+  app.addHook('onListen', async () => {
+    const reclaimed = await deps.store.reclaimOwnLeases(runner.owner, runner.leasesOfEarlierRunsEndBeforeMs());
+    if (reclaimed > 0) log.info({ reclaimed }, 'took back the jobs this instance held before it stopped');
+    runner.wake();
   });
   app.addHook('onClose', async () => {
     await runner.stop();

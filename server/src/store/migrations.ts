@@ -92,6 +92,13 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
       await db.schema.createIndex('audit_license').on('audit').columns(['license_id', 'id']).execute();
     },
   },
+  '0005_job_lease_owner': {
+    // Which instance holds a running job's lease: a restarted instance takes its own jobs back at
+    // once instead of waiting for their leases to run out, and it renews the leases it holds.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('jobs').addColumn('lease_owner', 'text').execute();
+    },
+  },
 });
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
