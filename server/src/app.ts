@@ -45,7 +45,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** Backlog jobs run at once; first attempts of fresh work have slots of their own. */
 const JOB_CONCURRENCY = 64;
-const FRESH_JOB_CONCURRENCY = 64;
+const FRESH_JOB_CONCURRENCY = 16;
 
 /**
  * The one composition root: wires config and dependencies into a Fastify app. Never listens and
@@ -102,7 +102,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
       pollIntervalMs: config.pollIntervalMs,
       leaseMs: config.leaseMs,
       retry: config.retry,
-      owner: config.instanceId,
+      instanceId: config.instanceId,
     },
     log,
   );
@@ -215,7 +215,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   // Once this instance holds its address (so no other live instance can share its identity): the
   // jobs an earlier run of it held when it died are taken back now, not when their leases run out.
   app.addHook('onListen', async () => {
-    const reclaimed = await deps.store.reclaimOwnLeases(runner.owner, runner.leasesOfEarlierRunsEndBeforeMs());
+    const reclaimed = await deps.store.reclaimOwnLeases(runner.instanceId, runner.owner);
     if (reclaimed > 0) log.info({ reclaimed }, 'took back the jobs this instance held before it stopped');
     runner.wake();
   });

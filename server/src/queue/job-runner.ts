@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
@@ -33,8 +34,8 @@ export interface JobRunnerOptions {
   /** How long a claimed job stays this instance's; renewed while it runs. */
   leaseMs: number;
   retry: RetryPolicy;
-  /** This instance's identity (INSTANCE_ID): whose leases are whose. */
-  owner?: string;
+  /** This instance's identity (INSTANCE_ID); its leases are held as `INSTANCE_ID#run`. */
+  instanceId?: string;
 }
 
 type Pool = 'backlog' | 'fresh';
@@ -59,8 +60,9 @@ export class JobRunner {
   private wakeUp: (() => void) | undefined;
   private wokenWhileBusy = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  private startedAtMs = 0;
   private readonly finished = new EventEmitter().setMaxListeners(0);
+  readonly instanceId: string;
+  /** Whose leases this run's are: the instance and a token of this run. */
   readonly owner: string;
   private readonly freshConcurrency: number;
 
@@ -71,14 +73,14 @@ export class JobRunner {
     private readonly options: JobRunnerOptions,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.owner = options.owner ?? `anonymous-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    this.instanceId = options.instanceId ?? `anonymous-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    this.owner = `${this.instanceId}#${crypto.randomBytes(6).toString('base64url')}`;
     this.freshConcurrency = options.freshConcurrency ?? options.concurrency;
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.startedAtMs = this.clock.now().getTime();
     this.loopDone = this.loop();
     this.heartbeat = setInterval(() => this.renewLeases(), Math.max(10, this.options.leaseMs / 3));
     this.heartbeat.unref();
@@ -96,11 +98,6 @@ export class JobRunner {
   wake(): void {
     if (this.wakeUp) this.wakeUp();
     else this.wokenWhileBusy = true;
-  }
-
-  /** Leases ending before this were taken before this run started (by an earlier run of this instance). */
-  leasesOfEarlierRunsEndBeforeMs(): number {
-    return this.startedAtMs + this.options.leaseMs;
   }
 
   /** The lease a job written now for this instance to run itself gets (see `runAndWait`). */
@@ -138,10 +135,11 @@ export class JobRunner {
   private async startFresh(jobId: number): Promise<boolean> {
     if (this.started.has(jobId)) return true;
     if (this.stopped || this.running.fresh >= this.freshConcurrency) {
-      await this.store
+      // Not waited for: should the write be lost, the lease runs out (or a restart takes it back).
+      void this.store
         .releaseJobs([jobId], this.owner)
+        .then(() => this.wake())
         .catch((error: unknown) => this.log.error({ err: error, jobId }, 'could not hand a job back to the queue'));
-      this.wake();
       return false;
     }
     this.running.fresh += 1;

@@ -366,17 +366,18 @@ export class SqlStore {
 
   /**
    * Jobs an earlier run of this same instance (same INSTANCE_ID) still held when it died go back to
-   * pending at start, instead of waiting for their leases to run out. Only leases ending before
-   * `takenBeforeMs` (the start time plus one lease): this run's own claims are never touched.
+   * pending at start, instead of waiting for their leases to run out. Lease owners are
+   * `INSTANCE_ID#run`: everything under this instance's id but another run's is reclaimed.
    */
-  async reclaimOwnLeases(owner: string, takenBeforeMs: number): Promise<number> {
+  async reclaimOwnLeases(instanceId: string, currentOwner: string): Promise<number> {
+    const prefix = `${instanceId}#`;
     const result = await this.writes.run((db) =>
       db
         .updateTable('jobs')
         .set({ state: 'pending', lease_until_ms: null, lease_owner: null })
         .where('state', '=', 'running')
-        .where('lease_owner', '=', owner)
-        .where('lease_until_ms', '<', takenBeforeMs)
+        .where((eb) => eb(eb.fn('substr', ['lease_owner', eb.lit(1), eb.lit(prefix.length)]), '=', prefix))
+        .where('lease_owner', '!=', currentOwner)
         .executeTakeFirst(),
     );
     return Number(result.numUpdatedRows);
