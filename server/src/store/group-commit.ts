@@ -1,11 +1,12 @@
+import type { Kysely } from 'kysely';
+import { durableTransaction } from './durable-commit.ts';
+
 /**
  * Group commit: items submitted while a write is in flight (or in the same event-loop turn) are
  * written together by the next call of `write` — one transaction and one fsync for the group.
  * Each submitter's promise settles only after its group's write has finished, so nothing is
  * acknowledged before it is durable.
  */
-const MAX_PAUSE_MS = 25;
-
 export class GroupCommit<Item, Result> {
   private waiting: Array<{ item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }> = [];
   private writing = false;
@@ -23,22 +24,19 @@ export class GroupCommit<Item, Result> {
     });
   }
 
-  private schedule(pauseMs = 0): void {
+  private schedule(): void {
     if (this.writing || this.scheduled) return;
     this.scheduled = true;
-    const run = () => {
+    setImmediate(() => {
       this.scheduled = false;
       void this.flush();
-    };
-    if (pauseMs > 0) setTimeout(run, pauseMs);
-    else setImmediate(run);
+    });
   }
 
   private async flush(): Promise<void> {
     if (this.writing || this.waiting.length === 0) return;
     this.writing = true;
     const group = this.waiting.splice(0, this.maxGroupSize);
-    const started = performance.now();
     try {
       const results = await this.write(group.map((entry) => entry.item));
       group.forEach((entry, index) => entry.resolve(results[index] as Result));
@@ -46,12 +44,7 @@ export class GroupCommit<Item, Result> {
       for (const entry of group) entry.reject(error);
     } finally {
       this.writing = false;
-      // SQLite's fsync blocks the event loop for the whole commit (2–20 ms on a busy disk). Writing
-      // the next group at once would keep the loop in fsync nearly all the time with a handful of
-      // items per commit; pausing as long as the last commit took bounds that to about half and
-      // lets the next group collect everything that arrived meanwhile.
-      const tookMs = performance.now() - started;
-      if (this.waiting.length > 0) this.schedule(tookMs >= 1 ? Math.min(tookMs, MAX_PAUSE_MS) : 0);
+      if (this.waiting.length > 0) this.schedule();
     }
   }
 }
@@ -104,20 +97,18 @@ export class TransactionGroups<Db> {
   }
 }
 
-const groupsByDatabase = new WeakMap<object, TransactionGroups<never>>();
+const groupsByDatabase = new WeakMap<object, unknown>();
 
 /**
  * The one `TransactionGroups` of a database, shared by everything that writes to it (the store's
  * job bookkeeping and the embedded tracker's issues), so a burst of deliveries costs one commit
- * per group rather than one per writer.
+ * per group rather than one per writer. Its commits are `durableTransaction`s.
  */
-export function transactionGroupsFor<
-  Db extends { transaction(): { execute<T>(work: (trx: Db) => Promise<T>): Promise<T> } },
->(db: Db): TransactionGroups<Db> {
-  let groups = groupsByDatabase.get(db) as TransactionGroups<Db> | undefined;
+export function transactionGroupsFor<Db>(db: Kysely<Db>): TransactionGroups<Kysely<Db>> {
+  let groups = groupsByDatabase.get(db) as TransactionGroups<Kysely<Db>> | undefined;
   if (!groups) {
-    groups = new TransactionGroups<Db>((work) => db.transaction().execute(work));
-    groupsByDatabase.set(db, groups as unknown as TransactionGroups<never>);
+    groups = new TransactionGroups<Kysely<Db>>((work) => durableTransaction(db, work));
+    groupsByDatabase.set(db, groups);
   }
   return groups;
 }

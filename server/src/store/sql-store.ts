@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { closeDurableCommits, durableTransaction } from './durable-commit.ts';
 import { type TransactionGroups, transactionGroupsFor } from './group-commit.ts';
 import type { SqlDialectName } from './migrations.ts';
 import type { OpenDatabase } from './open-database.ts';
@@ -64,6 +65,7 @@ export class SqlStore {
   }
 
   async close(): Promise<void> {
+    await closeDurableCommits(this.db);
     await this.beforeClose();
     await this.db.destroy();
   }
@@ -83,7 +85,7 @@ export class SqlStore {
    * outcomes come back in the order of `items`.
    */
   async insertLicenses(items: MintInsert[], nowMs: number, lease?: Lease): Promise<InsertOutcome[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return durableTransaction(this.db, async (trx) => {
       const keys = items.map((item) => item.license.idempotency_key).filter((key): key is string => key !== null);
       const holders = new Map<string, { licenseId: string; requestHash: string | null }>();
       if (keys.length > 0) {
