@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
@@ -229,6 +230,11 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return true;
 }
 
+// Other work on the machine moves every absolute figure: say how busy it was, beside the baseline.
+const loadAverage = () => Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+print('machine_cores', os.availableParallelism());
+print('load_avg_1m_start', loadAverage());
+
 const smtp = await new SmtpReceiver().start();
 const received = new Received(smtp);
 const env = {
@@ -382,6 +388,7 @@ if (fs.existsSync(assets)) {
   print('sidebar_js_gzip', Number((bytes / 1024).toFixed(1)), 'KB');
 }
 for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+print('load_avg_1m_end', loadAverage());
 
 // The usage helper's figures, when its bench is there.
 const usageBench = path.join(REPO_ROOT, 'test/bench/usage-bench.ts');
