@@ -1,8 +1,12 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Duplex } from 'node:stream';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { apiRateLimit } from './abuse/rate-limits.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { FailedCredentials } from './abuse/failed-credentials.ts';
+import { createApiLimiter } from './abuse/rate-limits.ts';
+import { ResendBudget } from './abuse/resend-budget.ts';
 import { createAuthenticator } from './auth/authenticate.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -13,7 +17,9 @@ import { LicenseService } from './licenses/license-service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { notifyLicense } from './notify/notify-license.ts';
 import type { Notifier } from './notify/webhook-notifier.ts';
+import { registerOpenApi } from './openapi/openapi.ts';
 import { Metrics } from './ops/metrics.ts';
+import { PeopleStore } from './people/people-store.ts';
 import { JobRunner } from './queue/job-runner.ts';
 import { healthRoutes } from './routes/health.ts';
 import { licenseRoutes } from './routes/licenses.ts';
@@ -22,6 +28,7 @@ import { previewRoutes } from './preview/preview-routes.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { sharedAssetRoutes } from './routes/shared-assets.ts';
 import { wellKnownRoutes } from './routes/well-known.ts';
+import { SessionStore } from './store/session-store.ts';
 import type { SqlStore } from './store/sql-store.ts';
 import type { Tracker } from './tracker/tracker.ts';
 
@@ -47,6 +54,10 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 const JOB_CONCURRENCY = 64;
 const FRESH_JOB_CONCURRENCY = 16;
 
+const SERVICE_VERSION = (
+  JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 /**
  * The one composition root: wires config and dependencies into a Fastify app. Never listens and
  * never reads the environment. The delivery worker starts when the app is ready and stops (after
@@ -60,18 +71,27 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
           logger: {
             level: config.logLevel,
             redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+            serializers: { req: serializeRequest },
           },
         }),
+    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => crypto.randomUUID(),
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // The router's own refusals (a malformed percent-escape, an over-long path segment) and the
+    // HTTP parser's (headers over the limit, garbage) answer in the contract's error shape too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const known = new AppError(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : 'bad_request');
+      void reply.code(known.status).send(known.toBody());
+    },
+    clientErrorHandler: answerClientError,
   });
   const log = app.log;
 
-  const metrics = new Metrics(() => deps.store.queueDepth());
+  const metrics = new Metrics(() => deps.store.queueDepth(), deps.store.checkpoints);
   const syncDeps = { store: deps.store, tracker: deps.tracker, clock: deps.clock, log };
   const runner = new JobRunner(
     deps.store,
@@ -84,8 +104,8 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
             mailer: deps.mailer,
             metrics,
             mailFrom: config.mailFrom,
-            licenseDays: config.licenseDays,
             plan: config.plan,
+            licensee: config.licensee,
             notify: deps.notifier !== undefined,
           },
           attempt,
@@ -106,6 +126,14 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     },
     log,
   );
+  const kindSettings = {
+    licenseDays: config.licenseDays,
+    transitionDays: config.transitionDays,
+    maxUserCount: config.maxUserCount,
+    plan: config.plan,
+    licensee: config.licensee,
+  };
+  const people = new PeopleStore(deps.store.db);
   const licenses = new LicenseService(
     {
       store: deps.store,
@@ -116,20 +144,30 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
       runner,
       metrics,
       log,
+      resendBudget: new ResendBudget(deps.store.db, deps.store.dialect, {
+        perLicensePerDay: config.maxResendsPerLicensePerDay,
+        perEmailPerDay: config.maxLicensesPerEmailPerDay,
+      }),
     },
     {
       issuer: config.publicUrl,
-      days: config.licenseDays,
-      plan: config.plan,
-      licensee: config.licensee,
+      kinds: kindSettings,
+      approvalKinds: config.approvalKinds,
       mintWaitMs: config.mintWaitMs,
       maxPerEmailPerDay: config.maxLicensesPerEmailPerDay,
     },
   );
+  // One per-address budget of wrong credentials for the API and the sign-in form together.
+  const failures = new FailedCredentials(config.rateLimits.authFailuresPerMinute);
   const requireCaller = createAuthenticator({
     appSecret: config.appSecret,
     lookupToken: config.lookupToken,
     clock: deps.clock,
+    failures,
+    lookupCredential: async (token) => {
+      const person = await people.findPerson(token);
+      return person ? { kind: 'lookup' as const, name: person.name, person } : undefined;
+    },
   });
 
   // Security headers on every answer; pages that need a looser or stricter policy set their own.
@@ -139,8 +177,13 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     strictTransportSecurity: config.publicUrl.startsWith('https:') ? { maxAge: 31_536_000 } : false,
   });
   await app.register(rateLimit, { global: false });
+  await registerOpenApi(app, { publicUrl: config.publicUrl, version: SERVICE_VERSION });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // API answers carry license keys (mint, get, list, resend): no cache may keep them.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
@@ -165,20 +208,25 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
 
   await app.register(licenseRoutes, {
     licenses,
-    maxUserCount: config.maxUserCount,
+    kinds: kindSettings,
+    enabledKinds: config.enabledKinds,
+    approvalKinds: config.approvalKinds,
     requireCaller,
-    rateLimit: apiRateLimit(config.rateLimits),
+    budget: createApiLimiter(config.rateLimits),
   });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(metricsRoutes, { metrics });
   await app.register(sharedAssetRoutes);
   await app.register(lookupRoutes, {
     lookupToken: config.lookupToken,
+    people,
     licenses,
     store: deps.store,
     clock: deps.clock,
     secureCookie: config.publicUrl.startsWith('https:'),
     perSessionPerMinute: config.rateLimits.lookupSessionPerMinute,
+    sessionStore: new SessionStore(deps.store.db),
+    failures,
   });
   if (config.preview) {
     await app.register(previewRoutes, {
@@ -227,6 +275,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
 
 function codeForClientError(error: FastifyError, status: number): ErrorCode {
   if (status === 413) return 'payload_too_large';
+  if (status === 414) return 'uri_too_long';
   if (status === 415) return 'unsupported_media_type';
   if (status === 404) return 'not_found';
   if (status === 405) return 'method_not_allowed';
@@ -240,6 +289,35 @@ function codeForClientError(error: FastifyError, status: number): ErrorCode {
     return 'invalid_json';
   }
   return 'bad_request';
+}
+
+/** Answers what Node's HTTP parser refused (before Fastify saw a request) in the contract's shape. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const known = new AppError(tooLarge ? 'headers_too_large' : 'bad_request');
+  const body = JSON.stringify(known.toBody());
+  socket.end(
+    `HTTP/1.1 ${known.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Request logs keep the method and path but not the query string: it holds requester emails and
+ * searches (`?email=…`, `/lookup?q=…`).
+ */
+export function serializeRequest(request: { method: string; url: string; id?: unknown; ip?: string }) {
+  const query = request.url.indexOf('?');
+  return {
+    method: request.method,
+    url: query === -1 ? request.url : `${request.url.slice(0, query)}?[redacted]`,
+    ...(request.ip !== undefined ? { remoteAddress: request.ip } : {}),
+  };
 }
 
 /** Remembers a check's outcome for a while, so probes do not open an SMTP connection each time. */

@@ -3,6 +3,8 @@ import type { JSONWebKeySet } from 'jose';
 import { ConfigError, loadConfig } from './config.ts';
 import { FileKeyStore } from './keys/key-store.ts';
 import { verifyLicense } from './licenses/verify-license.ts';
+import { PeopleStore, PersonExistsError } from './people/people-store.ts';
+import { openDatabase } from './store/open-database.ts';
 import { closeOnSignals, StartupError, startService } from './main.ts';
 
 const USAGE = `Usage: mintdesk <command>
@@ -12,6 +14,9 @@ Commands:
   verify <file or -> [--jwks <url|path>]  verify a license offline; exit 0 valid, 1 invalid or expired, 2 usage error
                                           (without --jwks: the public keys in DATA_DIR)
   keys rotate                             add a new signing key and make it current; old public keys stay published
+  people add NAME [--approver]            create a personal lookup credential for NAME (printed once, stored as a hash)
+  people list                             the people with a credential, and who may approve
+  people remove NAME                      remove NAME: their credential stops working at once
 `;
 
 export interface CliIo {
@@ -48,6 +53,8 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
         return await verify(rest, io);
       case 'keys':
         return await keys(rest, io);
+      case 'people':
+        return await people(rest, io);
       case '-h':
       case '--help':
       case 'help':
@@ -180,4 +187,71 @@ async function keys(args: string[], io: CliIo): Promise<number> {
   );
   io.stdout('A running service picks it up within a second; licenses signed with older keys stay verifiable.\n');
   return 0;
+}
+
+/** Names a person is known by: printable, one line, like an agent name. */
+function personName(raw: string | undefined): string {
+  const name = raw?.trim() ?? '';
+  if (name === '' || name.length > 100 || /[\p{Cc}\u2028\u2029]/u.test(name) || name.startsWith('-'))
+    throw new UsageError('give a name of 1 to 100 printable characters (not starting with -)');
+  return name;
+}
+
+async function people(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'add' && sub !== 'list' && sub !== 'remove')
+    throw new UsageError('the people command has three subcommands: add, list, remove');
+  const flags = rest.filter((arg) => arg.startsWith('--'));
+  const names = rest.filter((arg) => !arg.startsWith('--'));
+  const unknown = flags.find((flag) => !(sub === 'add' && flag === '--approver'));
+  if (unknown) throw new UsageError(`unknown option ${unknown}`);
+  if (sub === 'list' ? names.length !== 0 : names.length !== 1)
+    throw new UsageError(
+      sub === 'list' ? 'people list takes no name' : `people ${sub} takes one NAME (quote names with spaces)`,
+    );
+  const config = loadConfig(io.env);
+  const database = await openDatabase(config.databaseUrl, config.dataDir);
+  const store = new PeopleStore(database.db);
+  try {
+    if (sub === 'add') {
+      const name = personName(names[0]);
+      const approver = flags.includes('--approver');
+      let token: string;
+      try {
+        token = await store.add(name, approver, io.now());
+      } catch (error) {
+        if (error instanceof PersonExistsError) {
+          io.stderr(`mintdesk: ${error.message}; remove them first to issue a new credential\n`);
+          return 1;
+        }
+        throw error;
+      }
+      io.stdout(
+        `Added ${name}${approver ? ' (approver)' : ''}. Their personal lookup credential, shown only this once:\n\n${token}\n\n`,
+      );
+      io.stdout(
+        'Hand it over privately. It signs in on /lookup (field "Lookup token") and works as a lookup bearer token; only its hash is stored, so a lost credential cannot be shown again: remove and add the person instead.\n',
+      );
+      return 0;
+    }
+    if (sub === 'list') {
+      const everyone = await store.list();
+      if (everyone.length === 0) io.stdout('No people yet: add one with "mintdesk people add NAME [--approver]".\n');
+      for (const person of everyone)
+        io.stdout(
+          `${person.name}\t${person.approver ? 'approver' : 'lookup'}\tadded ${person.createdAt.slice(0, 10)}\n`,
+        );
+      return 0;
+    }
+    const name = personName(names[0]);
+    if (!(await store.remove(name))) {
+      io.stderr(`mintdesk: nobody named "${name}"\n`);
+      return 1;
+    }
+    io.stdout(`Removed ${name}; their credential no longer works.\n`);
+    return 0;
+  } finally {
+    await database.stopHelpers();
+    await database.db.destroy();
+  }
 }

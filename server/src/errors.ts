@@ -6,10 +6,17 @@ export const ERRORS = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   bad_request: { status: 400, message: 'The request could not be understood.' },
   unauthorized: { status: 401, message: 'Authentication is required: send a valid bearer token.' },
+  approval_forbidden: {
+    status: 403,
+    message: 'Only an approver with their own credential, who did not ask for this license, can decide on it.',
+  },
   not_found: { status: 404, message: 'Nothing was found at this address.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   payload_too_large: { status: 413, message: 'The request body is larger than 64 KiB.' },
+  uri_too_long: { status: 414, message: 'The request address is too long.' },
+  headers_too_large: { status: 431, message: 'The request headers are too large.' },
   unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
+  not_pending: { status: 409, message: 'This license is not waiting for approval.' },
   idempotency_key_reused: {
     status: 422,
     message: 'This Idempotency-Key was already used with a different request body.',
@@ -18,6 +25,10 @@ export const ERRORS = {
   email_daily_limit: {
     status: 429,
     message: 'This requester email has reached the daily number of emergency licenses.',
+  },
+  resend_limit: {
+    status: 429,
+    message: 'This license was resent as often as this service allows in 24 hours.',
   },
   license_not_created: { status: 500, message: 'The license could not be created; nothing was sent.' },
   internal_error: { status: 500, message: 'Something went wrong on our side; it has been logged.' },
@@ -28,6 +39,8 @@ export type ErrorCode = keyof typeof ERRORS;
 
 export class AppError extends Error {
   readonly status: number;
+  /** Fastify and its plugins read a thrown error's status from here (and Fastify writes it back). */
+  statusCode: number;
   /** Seconds after which a refused request may succeed; sent as `Retry-After`. */
   retryAfterS: number | undefined;
 
@@ -38,11 +51,7 @@ export class AppError extends Error {
   ) {
     super(message);
     this.status = ERRORS[code].status;
-  }
-
-  /** Fastify and its plugins read a thrown error's status from here. */
-  get statusCode(): number {
-    return this.status;
+    this.statusCode = this.status;
   }
 
   withRetryAfter(seconds: number): this {

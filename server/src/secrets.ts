@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './files.ts';
+import { createFileExclusive, ensurePrivateDir, restrictFile, writeFileAtomic } from './files.ts';
 
 export interface ResolvedSecret {
   value: string;
@@ -23,12 +23,31 @@ export function resolveSecret(
   if (envValue !== undefined) return { value: envValue, source: `$${envName}`, generated: false };
   const dir = path.join(dataDir, 'secrets');
   const file = path.join(dir, fileName);
-  if (fs.existsSync(file)) {
-    const value = fs.readFileSync(file, 'utf8').trim();
-    if (value.length >= 16) return { value, source: file, generated: false };
-  }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dir);
+  const existing = readSecret(file);
+  if (existing !== undefined && existing.length >= 16) return { value: existing, source: file, generated: false };
   const value = crypto.randomBytes(32).toString('base64url');
-  writeFileAtomic(file, `${value}\n`, 0o600);
+  if (existing === undefined) {
+    // Instances started together on an empty shared DATA_DIR: one creates the file, the others
+    // use what it wrote, so all of them accept the same tokens.
+    if (!createFileExclusive(file, `${value}\n`)) {
+      const winner = readSecret(file);
+      if (winner !== undefined && winner.length >= 16) return { value: winner, source: file, generated: false };
+      throw new Error(`${file} exists but holds no usable secret`);
+    }
+  } else {
+    writeFileAtomic(file, `${value}\n`);
+  }
   return { value, source: file, generated: true };
+}
+
+/** The secret in `file` (made owner-only first), or undefined when there is no such file. */
+function readSecret(file: string): string | undefined {
+  try {
+    restrictFile(file);
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

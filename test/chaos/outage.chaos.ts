@@ -49,7 +49,7 @@ describe('the mail server goes away for a while under load', () => {
         });
         if (answer.status === 201) {
           acknowledged.set(answer.body.license.id, {
-            key: answer.body.license.key,
+            key: answer.body.license.key ?? '',
             phase,
             status: answer.body.delivery.status,
           });

@@ -24,7 +24,7 @@ beforeAll(async () => {
     })
   ).body;
   licenseFile = path.join(service.dataDir, 'license.jwt');
-  fs.writeFileSync(licenseFile, license.license.key);
+  fs.writeFileSync(licenseFile, license.license.key ?? '');
 });
 
 function cli(args: string[], options: { now?: Date; stdin?: string } = {}) {
@@ -63,7 +63,7 @@ describe('mintdesk verify', () => {
   });
 
   it('refuses a tampered license (exit 1)', async () => {
-    const [header, payload, signature] = license.license.key.split('.') as [string, string, string];
+    const [header, payload, signature] = (license.license.key ?? '').split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...claims, users: 5000 })).toString('base64url');
     const file = path.join(service.dataDir, 'tampered.jwt');
@@ -117,7 +117,9 @@ describe('mintdesk keys rotate', () => {
       token: await service.appToken(),
       body: { agent: 'asmith', userCount: 4, email: 'rotated@example.org' },
     });
-    const newKid = JSON.parse(Buffer.from(fresh.body.license.key.split('.')[0] as string, 'base64url').toString()).kid;
+    const newKid = JSON.parse(
+      Buffer.from((fresh.body.license.key ?? '').split('.')[0] as string, 'base64url').toString(),
+    ).kid;
     expect(newKid).not.toBe(before[0]?.kid);
     expect(after.map((k) => k.kid)).toContain(newKid);
 

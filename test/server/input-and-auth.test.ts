@@ -6,7 +6,8 @@ import { request } from '../support/http.ts';
 import { APP_SECRET, LOOKUP_TOKEN, type TestService } from '../support/service.ts';
 import { signAppToken } from '../support/tokens.ts';
 
-const fixture = useTestService({ env: { MAX_USER_COUNT: '500' } });
+// Many wrong tokens on purpose: the per-address failure budget has tests of its own (security.test.ts).
+const fixture = useTestService({ env: { MAX_USER_COUNT: '500', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '1000' } });
 let service: TestService;
 
 beforeAll(async () => {
@@ -113,6 +114,9 @@ describe('authentication', () => {
     return request(`${service.url}/api/v1/licenses`, { token, body: valid });
   }
 
+  const sign = (claims: Record<string, number>) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(APP_SECRET));
+
   const refused: Array<[string, () => Promise<string | undefined>]> = [
     ['no token', async () => undefined],
     ['an expired token', () => signAppToken(APP_SECRET, { now: new Date(now().getTime() - 600_000), lifetimeS: 300 })],
@@ -125,13 +129,10 @@ describe('authentication', () => {
       'no exp',
       () => new SignJWT({ iat: iat() }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(APP_SECRET)),
     ],
-    [
-      'no iat',
-      () =>
-        new SignJWT({ exp: iat() + 60 })
-          .setProtectedHeader({ alg: 'HS256' })
-          .sign(new TextEncoder().encode(APP_SECRET)),
-    ],
+    ['no iat and exp over an hour ahead', () => sign({ exp: iat() + 3600 + 31 })],
+    ['no iat and a past exp', () => sign({ exp: iat() - 31 })],
+    ['an iat in the future with a near exp', () => sign({ iat: iat() + 31, exp: iat() + 120 })],
+    ['an iat over an hour before exp', () => sign({ iat: iat() - 60, exp: iat() + 3541 })],
     [
       'alg none',
       async () => {
@@ -154,6 +155,16 @@ describe('authentication', () => {
   it('answers 401 before reading a bad body', async () => {
     const response = await request(`${service.url}/api/v1/licenses`, { rawBody: '{broken' });
     expect(response.status).toBe(401);
+  });
+
+  // The Zendesk proxy signs the claims the app sends, with `exp` from `expiry`, and may add no `iat`.
+  it.each([
+    ['no iat', () => sign({ exp: iat() + 60 })],
+    ['no iat and exp exactly one hour ahead', () => sign({ exp: iat() + 3600 })],
+    ['no iat and exp one hour ahead within the tolerance', () => sign({ exp: iat() + 3600 + 29 })],
+    ['an iat with exp one hour later', () => sign({ iat: iat() - 1, exp: iat() + 3599 })],
+  ])('tokens without iat are accepted: %s', async (_name, makeToken) => {
+    expect((await mintWith(await makeToken())).status).toBe(201);
   });
 
   it('accepts a token within the 30 s clock tolerance', async () => {

@@ -110,7 +110,7 @@ describe('the lookup page signed in', () => {
       expect(response.body).toContain('[Success] - Created a license under page@example.org for 12 users');
       expect(response.body).toContain('>closed<');
       expect(response.body).toContain(
-        `${minted.license.issuedAt.slice(0, 10)} to ${minted.license.expiresAt.slice(0, 10)}`,
+        `${minted.license.issuedAt.slice(0, 10)} to ${minted.license.expiresAt?.slice(0, 10)}`,
       );
       expect(response.body).toContain('Copy license');
     }
@@ -187,7 +187,7 @@ describe('the lookup page signed in', () => {
 
   it('rate-limits sign-in attempts', async () => {
     let last = 0;
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 25; i++) {
       const response = await fetch(`${service.url}/lookup/sign-in`, {
         method: 'POST',
         redirect: 'manual',

@@ -44,10 +44,12 @@ describe('minting a license', () => {
     expect(record.license.expiresAt).toBe('2026-12-01T09:30:00.000Z');
     expect(response.headers.get('location')).toBe(`/api/v1/licenses/${record.license.id}`);
     // Exactly the contract's names: clients may parse strictly.
-    expect(Object.keys(response.body).sort()).toEqual(['delivery', 'issue', 'license']);
+    expect(Object.keys(response.body).sort()).toEqual(['approval', 'delivery', 'issue', 'license']);
+    expect(response.body.approval).toEqual({ status: 'not_required' });
     expect(Object.keys(response.body.license).sort()).toEqual(
-      ['agent', 'email', 'expiresAt', 'id', 'issuedAt', 'key', 'ticketId', 'userCount'].sort(),
+      ['agent', 'email', 'expiresAt', 'id', 'issuedAt', 'key', 'kind', 'ticketId', 'userCount'].sort(),
     );
+    expect(response.body.license.kind).toBe('emergency');
     expect(Object.keys(response.body.issue ?? {}).sort()).toEqual(['id', 'state', 'title', 'url']);
 
     const [mail] = await smtp.waitForMessages(1);
@@ -63,9 +65,9 @@ describe('minting a license', () => {
 
     const jwks = await request<{ keys: Array<Record<string, unknown>> }>(`${service.url}/.well-known/jwks.json`);
     expect(jwks.body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
-    const header = decodeProtectedHeader(record.license.key);
+    const header = decodeProtectedHeader(record.license.key ?? '');
     expect(header).toEqual({ alg: 'EdDSA', kid: jwks.body.keys[0]?.kid, typ: 'license+jwt' });
-    const { payload } = await jwtVerify(record.license.key, createLocalJWKSet(jwks.body as never), {
+    const { payload } = await jwtVerify(record.license.key ?? '', createLocalJWKSet(jwks.body as never), {
       currentDate: service.clock.now(),
     });
     expect(payload).toEqual({
@@ -74,6 +76,7 @@ describe('minting a license', () => {
       iat: 1795253400,
       nbf: 1795253400,
       exp: 1795253400 + 10 * 86400,
+      kind: 'emergency',
       email: 'jane@example.org',
       users: 25,
       plan: 'ultimate',

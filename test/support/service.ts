@@ -1,18 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type AppConfig, buildApp } from '@mintdesk/server/app.ts';
 import { loadConfig, type RetryPolicy } from '@mintdesk/server/config.ts';
-import { FileKeyStore } from '@mintdesk/server/keys/key-store.ts';
-import type { Mailer } from '@mintdesk/server/mail/mailer.ts';
-import { SmtpMailer } from '@mintdesk/server/mail/smtp-mailer.ts';
-import { WebhookNotifier } from '@mintdesk/server/notify/webhook-notifier.ts';
-import { openDatabase } from '@mintdesk/server/store/open-database.ts';
-import { SqlStore } from '@mintdesk/server/store/sql-store.ts';
-import { EmbeddedTracker } from '@mintdesk/server/tracker/embedded-tracker.ts';
-import { GitlabTracker } from '@mintdesk/server/tracker/gitlab-tracker.ts';
+import { type RunningService, startService } from '@mintdesk/server/main.ts';
+import type { SqlStore } from '@mintdesk/server/store/sql-store.ts';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { ManualClock } from './clock.ts';
 import { signAppToken } from './tokens.ts';
 
@@ -20,7 +12,8 @@ export const APP_SECRET = 'test-app-secret-0123456789abcdef';
 export const LOOKUP_TOKEN = 'test-lookup-token-0123456789abcdef';
 
 export interface TestServiceOptions {
-  smtpUrl: string;
+  /** The loopback SMTP receiver; without one the service writes `.eml` files to DATA_DIR/outbox as `npm start` does. */
+  smtpUrl?: string;
   dataDir?: string;
   clock?: ManualClock;
   mintWaitMs?: number;
@@ -37,6 +30,9 @@ export interface TestService {
   dataDir: string;
   clock: ManualClock;
   store: SqlStore;
+  /** What `startService` printed, as an operator would see it. */
+  output: string[];
+  running: RunningService;
   appToken(lifetimeS?: number): Promise<string>;
   close(): Promise<void>;
 }
@@ -45,47 +41,44 @@ export function tempDir(prefix = 'mintdesk-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** The real app over a real SQLite file, real SMTP and real HTTP on loopback, with a manual clock. */
-export async function startTestService(options: TestServiceOptions): Promise<TestService> {
+/**
+ * The production service (`startService`, the same wiring `mintdesk serve` uses) over a real
+ * SQLite file, real SMTP and real HTTP on loopback, with a manual clock. Only what an operator
+ * could not set is shortened: the job poll interval and the retry spacing.
+ */
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dataDir = options.dataDir ?? tempDir();
   const clock = options.clock ?? new ManualClock();
-  const base = loadConfig({ DATA_DIR: dataDir, PORT: '0', SMTP_URL: options.smtpUrl, ...options.env });
-  const config: AppConfig = {
+  const base = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    APP_SECRET,
+    LOOKUP_TOKEN,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
+    ...(options.mintWaitMs !== undefined ? { MINT_WAIT_MS: String(options.mintWaitMs) } : { MINT_WAIT_MS: '3000' }),
+    ...options.env,
+  });
+  const config = {
     ...base,
-    appSecret: APP_SECRET,
-    lookupToken: LOOKUP_TOKEN,
-    mintWaitMs: options.mintWaitMs ?? 3000,
     pollIntervalMs: 20,
     retry: { ...base.retry, ...options.retry },
+    gitlab: base.gitlab && { ...base.gitlab, cacheMs: options.trackerCacheMs ?? 0 },
   };
-  const database = await openDatabase(config.databaseUrl, dataDir);
-  const store = new SqlStore(database);
-  const mailer: Mailer = new SmtpMailer(options.smtpUrl);
-  const app = await buildApp(config, {
-    store,
-    mailer,
-    tracker: config.gitlab
-      ? new GitlabTracker({ ...config.gitlab, cacheMs: options.trackerCacheMs ?? 0 }, clock)
-      : new EmbeddedTracker(database.db, clock, config.publicUrl),
-    notifier: config.notifyWebhookUrl ? new WebhookNotifier(config.notifyWebhookUrl) : undefined,
-    keys: await FileKeyStore.open(dataDir),
-    clock,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
+  const output: string[] = [];
+  const running = await startService(config, (line) => output.push(line), { clock });
+  const address = running.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    app,
+    app: running.app,
     url: `http://127.0.0.1:${port}`,
     dataDir,
     clock,
-    store,
+    store: running.deps.store,
+    output,
+    running,
     appToken: (lifetimeS) => signAppToken(APP_SECRET, { now: clock.now(), lifetimeS }),
-    async close() {
-      await app.close();
-      await mailer.close();
-      await store.close();
-    },
+    close: () => running.close(),
   };
 }

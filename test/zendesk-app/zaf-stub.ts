@@ -45,6 +45,7 @@ export function record(overrides: {
   return {
     license: {
       id: overrides.id ?? 'lic_abcdefgh23456789',
+      kind: 'emergency',
       key: 'eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJsaWMifQ.c2ln',
       issuedAt,
       expiresAt,
@@ -54,6 +55,7 @@ export function record(overrides: {
       ticketId: 1234,
     },
     delivery: { status, attempts: 1, ...(overrides.error ? { error: overrides.error } : {}) },
+    approval: { status: 'not_required' },
     issue:
       overrides.issueState === null
         ? null

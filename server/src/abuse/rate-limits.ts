@@ -1,10 +1,16 @@
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
+import { type HitCounter, SlidingWindowCounter } from './hit-counter.ts';
 
 export interface RateLimits {
-  /** Requests per minute per app installation and agent; 0 turns the limit off. */
+  /**
+   * Mints and resends per minute, per agent of an app installation and also per installation as a
+   * whole (whatever agent names it types); 0 turns both off.
+   */
   appPerMinute: number;
+  /** Reads (get, list, policies) per minute per app installation: a budget of their own; 0: off. */
+  appReadsPerMinute: number;
   /** Searches, downloads and resends per minute per lookup page session; 0 turns the limit off. */
   lookupSessionPerMinute: number;
   /**
@@ -16,24 +22,52 @@ export interface RateLimits {
 
 const MINUTE_MS = 60_000;
 
+/** What a request does, for choosing its budgets. */
+export type ApiAction = 'write' | 'read';
+
 /**
- * Who a request counts against: an app installation (the token's subject) and the agent named in
- * the body, the lookup token, or, before anyone is known, the client address. Runs after
- * authentication and body parsing (the `preHandler` hook), so a refused token is never counted
- * against a real caller.
+ * The budgets a request counts against, each a key and its per-minute maximum. The app token
+ * proves only that the caller holds the installation's secret: its subject names the
+ * installation, but the agent is whatever the sidebar typed. So an agent's budget can never be
+ * the only one — the installation's own budget bounds all its mints and resends together, and
+ * reads have a separate budget so history views never use up the budget for minting.
  */
-export function callerKey(request: FastifyRequest): string {
+export function budgetsFor(
+  request: FastifyRequest,
+  action: ApiAction,
+  limits: RateLimits,
+): Array<{ key: string; max: number }> {
   const caller = request.caller;
-  if (!caller) return `ip:${request.ip}`;
-  if (caller.kind === 'lookup') return `lookup:${caller.name}`;
+  if (!caller) return [];
+  if (caller.kind === 'lookup') return [{ key: `lookup:${caller.name}`, max: limits.lookupApiPerMinute }];
+  if (action === 'read') return [{ key: `app-read:${caller.name}`, max: limits.appReadsPerMinute }];
   const body = request.body as { agent?: unknown } | null | undefined;
-  const agent = typeof body?.agent === 'string' ? body.agent.trim().toLowerCase().slice(0, 100) : '*';
-  return `app:${caller.name}:${agent}`;
+  const budgets = [{ key: `app:${caller.name}`, max: limits.appPerMinute }];
+  if (typeof body?.agent === 'string') {
+    const agent = body.agent.trim().toLowerCase().slice(0, 100);
+    budgets.push({ key: `agent:${caller.name}:${agent}`, max: limits.appPerMinute });
+  }
+  return budgets;
 }
 
-function perMinuteFor(limits: RateLimits, key: string): number {
-  return key.startsWith('app:') ? limits.appPerMinute : limits.lookupApiPerMinute;
+/**
+ * `preHandler` hooks for the API's authenticated routes. They run after authentication and body
+ * parsing, so a refused token never uses up a real caller's budget; a request refused by one
+ * budget is not counted against the others.
+ */
+export function createApiLimiter(limits: RateLimits, counter: HitCounter = new SlidingWindowCounter(MINUTE_MS)) {
+  return function limit(action: ApiAction) {
+    return async function checkBudgets(request: FastifyRequest): Promise<void> {
+      const budgets = budgetsFor(request, action, limits).filter((budget) => budget.max > 0);
+      let waitMs = 0;
+      for (const { key, max } of budgets) waitMs = Math.max(waitMs, counter.blockedFor(key, max) ?? 0);
+      if (waitMs > 0) throw tooManyRequests(waitMs);
+      for (const { key } of budgets) counter.hit(key);
+    };
+  };
 }
+
+export type ApiLimiter = ReturnType<typeof createApiLimiter>;
 
 export function tooManyRequests(retryAfterMs: number): AppError {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -41,18 +75,6 @@ export function tooManyRequests(retryAfterMs: number): AppError {
     'rate_limited',
     `Too many requests from this caller; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
   ).withRetryAfter(seconds);
-}
-
-/** Route config for `@fastify/rate-limit` on the API's authenticated routes. */
-export function apiRateLimit(limits: RateLimits): RateLimitOptions {
-  return {
-    hook: 'preHandler',
-    timeWindow: MINUTE_MS,
-    keyGenerator: callerKey,
-    max: (_request, key) => perMinuteFor(limits, key),
-    allowList: (_request, key) => perMinuteFor(limits, key) === 0,
-    errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl),
-  };
 }
 
 /** Route config for the lookup page: one budget per signed-in session, else per address. */

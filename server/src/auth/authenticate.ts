@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, jwtVerify } from 'jose';
+import { errors, type JWTPayload, jwtVerify } from 'jose';
+import type { FailedCredentials } from '../abuse/failed-credentials.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { Person } from '../people/person-credentials.ts';
 
 export type CallerKind = 'app' | 'lookup';
 
@@ -10,6 +12,8 @@ export interface Caller {
   kind: CallerKind;
   /** Who acts, for the audit trail: the token's subject for the app, `lookup` for the token. */
   name: string;
+  /** Set when a person's own credential (`mintdesk people add`) authenticated the request. */
+  person?: Person;
 }
 
 declare module 'fastify' {
@@ -26,33 +30,58 @@ export interface AuthOptions {
   appSecret: string;
   lookupToken: string;
   clock: Clock;
-  /** Extra ways to be a lookup caller (the lookup page's session cookie). */
-  lookupSession?: (request: FastifyRequest) => Caller | undefined;
+  /** Extra ways to be a lookup caller without a bearer token (the lookup page's session cookie). */
+  lookupSession?: (request: FastifyRequest) => Caller | undefined | Promise<Caller | undefined>;
+  /**
+   * Further lookup bearer credentials besides `LOOKUP_TOKEN` (personal ones): the caller a token
+   * belongs to, or undefined when it is none of them.
+   */
+  lookupCredential?: (token: string) => Caller | undefined | Promise<Caller | undefined>;
+  /** Where wrong bearer tokens are counted per client address; none: not counted. */
+  failures?: FailedCredentials;
 }
 
 /**
- * Verifies an app token as the Zendesk proxy makes it: HS256 with the shared secret, `iat` and
- * `exp` present, at most an hour long, not from the future. Throws on anything else.
+ * Verifies an app token as the Zendesk proxy makes it: HS256 with the shared secret, `exp`
+ * present and at most an hour ahead. The proxy signs the claims the app sends and may add no
+ * `iat`; when one is there it must not be in the future nor more than an hour before `exp`.
+ * Throws on anything else.
  */
 export async function verifyAppToken(
   token: string,
   secret: Uint8Array,
   now: Date,
-): Promise<{ caller: Caller; iat: number; exp: number }> {
+): Promise<{ caller: Caller; iat: number | undefined; exp: number }> {
   const { payload } = await jwtVerify(token, secret, {
     algorithms: ['HS256'],
     clockTolerance: CLOCK_TOLERANCE_S,
     currentDate: now,
-    requiredClaims: ['iat', 'exp'],
+    requiredClaims: ['exp'],
   });
-  const iat = payload.iat as number;
   const exp = payload.exp as number;
-  if (exp - iat > MAX_APP_TOKEN_LIFETIME_S)
-    throw new errors.JWTClaimValidationFailed('token lives longer than one hour', payload, 'exp');
-  if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_S)
-    throw new errors.JWTClaimValidationFailed('token issued in the future', payload, 'iat');
+  const iat = typeof payload.iat === 'number' ? payload.iat : undefined;
+  checkTimes(payload, iat, exp, now);
   const subject = typeof payload.sub === 'string' && payload.sub.length <= 200 ? payload.sub : 'zendesk-app';
   return { caller: { kind: 'app', name: subject }, iat, exp };
+}
+
+function checkTimes(payload: JWTPayload, iat: number | undefined, exp: number, now: Date): void {
+  const nowS = now.getTime() / 1000;
+  if (exp > nowS + MAX_APP_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S)
+    throw new errors.JWTClaimValidationFailed('token expires more than one hour from now', payload, 'exp');
+  if (iat === undefined) return;
+  if (exp - iat > MAX_APP_TOKEN_LIFETIME_S)
+    throw new errors.JWTClaimValidationFailed('token lives longer than one hour', payload, 'exp');
+  if (iat > nowS + CLOCK_TOLERANCE_S)
+    throw new errors.JWTClaimValidationFailed('token issued in the future', payload, 'iat');
+}
+
+/**
+ * Whether a refused app token still proved its holder knows the secret (its signature was right,
+ * only its times were not): that is a clock problem, not someone guessing.
+ */
+function signedWithTheSecret(error: unknown): boolean {
+  return error instanceof errors.JWTExpired || error instanceof errors.JWTClaimValidationFailed;
 }
 
 /** Constant-time comparison that does not leak the secret's length either. */
@@ -71,23 +100,28 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
+/** Three base64url segments: what an app token looks like before it is verified. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 /**
  * Remembers app tokens whose signature already checked out, so a client that reuses its token
  * (the Zendesk proxy signs one per request, scripts and load tests do not) skips the HMAC. The
  * time claims are checked again on every use.
  */
 class VerifiedTokens {
-  private readonly entries = new Map<string, { caller: Caller; iat: number; exp: number }>();
+  private readonly entries = new Map<string, { caller: Caller; iat: number | undefined; exp: number }>();
 
   get(token: string, now: Date): Caller | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     const nowS = now.getTime() / 1000;
-    if (entry.exp + CLOCK_TOLERANCE_S <= nowS || entry.iat > nowS + CLOCK_TOLERANCE_S) return undefined;
+    if (entry.exp + CLOCK_TOLERANCE_S <= nowS) return undefined;
+    if (entry.exp > nowS + MAX_APP_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) return undefined;
+    if (entry.iat !== undefined && entry.iat > nowS + CLOCK_TOLERANCE_S) return undefined;
     return entry.caller;
   }
 
-  set(token: string, caller: Caller, iat: number, exp: number): void {
+  set(token: string, caller: Caller, iat: number | undefined, exp: number): void {
     if (this.entries.size >= VERIFIED_TOKEN_CACHE_SIZE) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
@@ -107,32 +141,45 @@ export function createAuthenticator(options: AuthOptions) {
     verified.set(token, caller, iat, exp);
     return caller;
   };
+  const lookupCaller = async (token: string): Promise<Caller | undefined> => {
+    if (secretsEqual(token, options.lookupToken)) return { kind: 'lookup', name: 'lookup-token' };
+    return options.lookupCredential?.(token);
+  };
   return function requireCaller(...allowed: CallerKind[]) {
     return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
       const token = bearerToken(request);
-      if (token !== undefined) {
-        if (allowed.includes('lookup') && secretsEqual(token, options.lookupToken)) {
-          request.caller = { kind: 'lookup', name: 'lookup-token' };
+      if (token === undefined) {
+        const caller = allowed.includes('lookup') ? await options.lookupSession?.(request) : undefined;
+        if (caller) {
+          request.caller = caller;
           return;
         }
-        if (allowed.includes('app')) {
-          try {
-            request.caller = await verifyCached(token, options.clock.now());
-            return;
-          } catch (error) {
-            request.log.info(
-              { reason: error instanceof errors.JOSEError ? error.code : 'invalid' },
-              'app token refused',
-            );
-          }
+        throw new AppError('unauthorized');
+      }
+      // A rightly signed app token is admitted whatever its address did: nobody can guess an HMAC
+      // key by trying, and the Zendesk proxy sends every installation's requests from the same
+      // few addresses, so one misconfigured installation must not lock out the others.
+      let guess = true;
+      if (allowed.includes('app') && JWT_SHAPE.test(token)) {
+        try {
+          request.caller = await verifyCached(token, options.clock.now());
+          return;
+        } catch (error) {
+          guess = !signedWithTheSecret(error);
+          request.log.info({ reason: error instanceof errors.JOSEError ? error.code : 'invalid' }, 'app token refused');
         }
-      } else if (allowed.includes('lookup') && options.lookupSession) {
-        const caller = options.lookupSession(request);
+      }
+      // Anything else from an address that used up its wrong guesses is refused unread: a lookup
+      // token can be guessed, so not even a right one is tried.
+      options.failures?.check(request.ip);
+      if (allowed.includes('lookup')) {
+        const caller = await lookupCaller(token);
         if (caller) {
           request.caller = caller;
           return;
         }
       }
+      if (guess) options.failures?.recordFailure(request.ip);
       throw new AppError('unauthorized');
     };
   };

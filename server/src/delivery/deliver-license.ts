@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
-import { composeLicenseEmail } from '../mail/license-email.ts';
+import { licenseFacts } from '../licenses/license-facts.ts';
+import { composeLicenseEmail, licenseEmailInput } from '../mail/license-email.ts';
 import { MailDeliveryError, type Mailer } from '../mail/mailer.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { JobAttempt, JobResult } from '../queue/job-runner.ts';
@@ -11,8 +12,9 @@ export interface DeliveryDeps extends IssueSyncDeps {
   clock: Clock;
   metrics: Metrics;
   mailFrom: string;
-  licenseDays: number;
   plan: string;
+  /** The generic licensee, for licenses stored before they recorded their own. */
+  licensee: { name: string; company: string };
   /** Whether a team channel wants to hear how each license ended (NOTIFY_WEBHOOK_URL). */
   notify: boolean;
 }
@@ -21,18 +23,8 @@ export interface DeliveryDeps extends IssueSyncDeps {
 export async function deliverLicense(deps: DeliveryDeps, { job, retryAtMs }: JobAttempt): Promise<JobResult> {
   const row = await deps.store.getLicense(job.license_id);
   if (!row) return { outcome: 'dead', error: `license ${job.license_id} does not exist` };
-  const mail = composeLicenseEmail({
-    from: deps.mailFrom,
-    licenseId: row.id,
-    key: row.key,
-    email: row.email,
-    userCount: row.user_count,
-    issuedAt: new Date(row.issued_at),
-    expiresAt: new Date(row.expires_at),
-    days: deps.licenseDays,
-    plan: deps.plan,
-    ticketId: row.ticket_id === null ? null : Number(row.ticket_id),
-  });
+  if (row.key === '') return { outcome: 'dead', error: `license ${row.id} was never signed (${row.approval_status})` };
+  const mail = composeLicenseEmail(licenseEmailInput(licenseFacts(row), deps.mailFrom, deps));
   let result: JobResult;
   let outcome: DeliveryOutcome;
   try {

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
-import { failureIssue, successIssue } from '../tracker/issue-content.ts';
+import { licenseFacts } from '../licenses/license-facts.ts';
+import { approvalIssue, failureIssue, rejectedIssue, successIssue } from '../tracker/issue-content.ts';
 import { type IssueSpec, type Tracker, TrackerUnavailableError } from '../tracker/tracker.ts';
 
 export interface IssueSyncDeps {
@@ -17,26 +18,17 @@ export interface IssueSyncDeps {
  * Null while nothing has been attempted yet.
  */
 export function desiredIssue(row: LicenseRow, retrying: boolean): IssueSpec | null {
-  const common = {
-    email: row.email,
-    userCount: row.user_count,
-    agent: row.agent,
-    ticketId: row.ticket_id === null ? null : Number(row.ticket_id),
-    ticketUrl: row.ticket_url,
-  };
-  if (row.delivered_at !== null) {
-    return successIssue({
-      ...common,
-      id: row.id,
-      key: row.key,
-      issuedAt: new Date(row.issued_at),
-      expiresAt: new Date(row.expires_at),
-      attempts: row.delivery_attempts,
-    });
-  }
+  const facts = licenseFacts(row);
+  if (row.approval_status === 'pending') return approvalIssue(facts);
+  if (row.approval_status === 'rejected') return rejectedIssue(facts);
+  if (row.delivered_at !== null) return successIssue(facts);
   if (row.delivery_attempts === 0) return null;
   return failureIssue({
-    ...common,
+    email: facts.email,
+    userCount: facts.userCount,
+    agent: facts.agent,
+    ticketId: facts.ticketId,
+    ticketUrl: facts.ticketUrl,
     stage: 'email',
     error: row.delivery_error ?? 'unknown error',
     attempts: row.delivery_attempts,

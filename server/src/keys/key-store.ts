@@ -2,7 +2,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { writeFileAtomic } from '../files.ts';
+import { createFileExclusive, ensurePrivateDir, restrictFile, writeFileAtomic } from '../files.ts';
 
 export interface SigningKey {
   kid: string;
@@ -51,9 +51,14 @@ export class FileKeyStore implements KeyStore {
   /** Opens the key file, generating the first key when there is none. */
   static async open(dataDir: string): Promise<FileKeyStore> {
     const store = new FileKeyStore(FileKeyStore.keyFileIn(dataDir));
-    if (!fs.existsSync(store.file)) {
+    ensurePrivateDir(path.dirname(store.file));
+    if (fs.existsSync(store.file)) {
+      restrictFile(store.file);
+    } else {
+      // Instances started together on an empty shared DATA_DIR each get here: exactly one key
+      // file is created, and every instance signs with (and publishes) the key it holds.
       const first = await generateKey(new Date());
-      writeKeyFile(store.file, { current: first.kid, keys: [first] });
+      createFileExclusive(store.file, serialise({ current: first.kid, keys: [first] }));
     }
     store.reload();
     return store;
@@ -126,6 +131,10 @@ function readKeyFile(file: string): KeyFile {
 }
 
 function writeKeyFile(file: string, content: KeyFile): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`, 0o600);
+  ensurePrivateDir(path.dirname(file));
+  writeFileAtomic(file, serialise(content));
+}
+
+function serialise(content: KeyFile): string {
+  return `${JSON.stringify(content, null, 2)}\n`;
 }

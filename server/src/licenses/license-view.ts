@@ -1,13 +1,16 @@
 import type { LicenseRecord } from '@mintdesk/shared';
+import { kindPolicy } from '../kinds/index.ts';
 import type { LicenseRow } from '../store/sql-store.ts';
 import type { IssueSnapshot } from '../tracker/tracker.ts';
+import { approvalOf } from './license-facts.ts';
 
-/** The contract's license record: the license, its delivery, and its issue as the tracker has it. */
+/** The contract's license record: the license, its delivery, approval and issue as the tracker has it. */
 export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): LicenseRecord {
   return {
     license: {
       id: row.id,
-      key: row.key,
+      kind: kindPolicy(row.kind).kind,
+      ...(row.key !== '' ? { key: row.key } : {}),
       issuedAt: row.issued_at,
       expiresAt: row.expires_at,
       userCount: row.user_count,
@@ -20,6 +23,7 @@ export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): L
       attempts: row.delivery_attempts,
       ...(row.delivery_error !== null && row.delivery_status !== 'sent' ? { error: row.delivery_error } : {}),
     },
+    approval: approvalOf(row),
     issue:
       issue === null
         ? null

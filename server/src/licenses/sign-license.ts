@@ -1,33 +1,52 @@
 import crypto from 'node:crypto';
-import { LICENSE_TYP, type LicenseClaims } from '@mintdesk/shared';
+import { LICENSE_TYP, type LicenseClaims, type LicenseKind } from '@mintdesk/shared';
 import type { SigningKey } from '../keys/key-store.ts';
 
 const DAY_SECONDS = 24 * 60 * 60;
 
+/** What a license says, whatever its kind (the kind's policy decided the values). */
 export interface LicenseTerms {
   issuer: string;
   licenseId: string;
+  kind: LicenseKind;
   email: string;
   userCount: number;
   ticketId?: number | undefined;
-  days: number;
+  trial: boolean;
   plan: string;
   licensee: { name: string; company: string };
+  /** Ends this many days after signing… */
+  days: number | null;
+  /** …or at this instant; neither: no `exp` (perpetual). */
+  endsAt?: Date | null;
+  /** The kind's own claims (term, deployment, orderRef, supersedes). */
+  extraClaims?: Record<string, string | number>;
 }
 
-/** The claims of a license issued at `now`: `nbf` = `iat`, `exp` = `iat` + the operator's days. */
+/**
+ * The claims of a license signed at `now`: `nbf` = `iat`; `exp` = `iat` + days, or the fixed end,
+ * or absent for a license without end date.
+ */
 export function licenseClaims(terms: LicenseTerms, now: Date): LicenseClaims {
   const iat = Math.floor(now.getTime() / 1000);
+  const exp =
+    terms.days !== null
+      ? iat + terms.days * DAY_SECONDS
+      : terms.endsAt
+        ? Math.floor(terms.endsAt.getTime() / 1000)
+        : undefined;
   return {
+    ...terms.extraClaims,
     iss: terms.issuer,
     jti: terms.licenseId,
     iat,
     nbf: iat,
-    exp: iat + terms.days * DAY_SECONDS,
+    ...(exp !== undefined ? { exp } : {}),
+    kind: terms.kind,
     email: terms.email,
     users: terms.userCount,
     plan: terms.plan,
-    trial: true,
+    trial: terms.trial,
     licensee: { name: terms.licensee.name, company: terms.licensee.company, email: terms.email },
     ...(terms.ticketId !== undefined ? { ticket: terms.ticketId } : {}),
   };

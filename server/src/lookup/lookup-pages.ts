@@ -1,5 +1,6 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { escapeHtml as h } from '../html.ts';
+import { kindPolicy } from '../kinds/index.ts';
 import type { AuditEntry } from '../store/sql-store.ts';
 
 export interface Notice {
@@ -67,6 +68,8 @@ export interface SearchPageModel {
   results: LookupResult[];
   csrf: string;
   who: string;
+  /** Signed in with a personal credential that has the approver role. */
+  approver?: boolean;
   notice?: Notice;
   error?: string;
   now: Date;
@@ -126,17 +129,23 @@ function resultsSection(model: SearchPageModel): string {
 }
 
 function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPageModel): string {
-  const { license, delivery, issue } = record;
+  const { license, delivery, issue, approval } = record;
   const id = h(license.id);
-  const expired = new Date(license.expiresAt).getTime() <= model.now.getTime();
+  const pending = approval.status === 'pending';
+  const signed = license.key !== undefined;
+  const expired = license.expiresAt !== null && new Date(license.expiresAt).getTime() <= model.now.getTime();
   const title = issue ? h(issue.title) : 'No tracker issue recorded yet';
   const stateTag = issue
     ? `<span class="tag tag--${issue.state === 'closed' ? 'success' : 'danger'}">${issue.state}</span>`
     : '<span class="tag">pending</span>';
   const deliveryText =
-    delivery.status === 'sent'
-      ? `sent (${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'})`
-      : `${delivery.status} after ${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}${delivery.error ? `: ${h(delivery.error)}` : ''}`;
+    delivery.status === 'held'
+      ? approval.status === 'rejected'
+        ? 'nothing sent: rejected'
+        : 'held until approved'
+      : delivery.status === 'sent'
+        ? `sent (${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'})`
+        : `${delivery.status} after ${delivery.attempts} ${delivery.attempts === 1 ? 'attempt' : 'attempts'}${delivery.error ? `: ${h(delivery.error)}` : ''}`;
   const ticket =
     license.ticketId === undefined
       ? 'none given'
@@ -144,35 +153,82 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
         ? `<a href="${h(ticketUrl)}" rel="noopener noreferrer" target="_blank">#${license.ticketId}</a>`
         : `#${license.ticketId}`;
   const backTo = `/lookup?q=${encodeURIComponent(model.query)}`;
+  const until = license.expiresAt === null ? 'no end date' : license.expiresAt.slice(0, 10);
+  const validity = !signed
+    ? `${pending ? 'not yet issued: waiting for approval' : 'never issued'}${license.expiresAt !== null ? ` (would end ${until})` : ''}`
+    : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${expired ? 'neutral' : 'success'}">${expired ? 'expired' : 'active'}</span>`;
+  const approvalText =
+    approval.status === 'not_required'
+      ? ''
+      : `<div><dt>Approval</dt><dd>${h(approval.status)}${approval.by ? ` by ${h(approval.by)}` : ''}${approval.at ? ` on ${h(approval.at.slice(0, 10))}` : ''}${approval.reason ? ` (reason: ${h(approval.reason)})` : ''}</dd></div>`;
+  const hidden = `<input type="hidden" name="csrf" value="${h(model.csrf)}">
+      <input type="hidden" name="back" value="${h(backTo)}">`;
+  const keyActions = signed
+    ? `<button type="button" class="button" data-copy="${h(license.key ?? '')}">Copy license</button>
+    <form method="get" action="/lookup/licenses/${id}/download"><button type="submit" class="button">Download</button></form>
+    <button type="button" class="button" data-open-dialog="resend-${id}">Resend</button>`
+    : '';
+  const decisions =
+    pending && model.approver
+      ? `<form method="post" action="/lookup/licenses/${id}/approve">
+      ${hidden}
+      <button type="submit" class="button button--primary">Approve</button>
+    </form>
+    <button type="button" class="button" data-open-dialog="reject-${id}">Reject</button>`
+      : pending
+        ? '<p class="hint">Waiting for an approver: sign in with your own credential (with the approver role) to approve or reject.</p>'
+        : '';
+  const resendDialog = signed
+    ? `<dialog id="resend-${id}" aria-labelledby="resend-${id}-title" class="dialog">
+    <h4 id="resend-${id}-title">Resend this license?</h4>
+    <p>License <code>${id}</code> will be emailed again to ${h(license.email)}.</p>
+    <form method="post" action="/lookup/licenses/${id}/resend" class="dialog__actions">
+      ${hidden}
+      <button type="submit" class="button button--primary">Resend</button>
+      <button type="button" class="button button--basic" data-close-dialog>Cancel</button>
+    </form>
+  </dialog>`
+    : '';
+  const rejectDialog =
+    pending && model.approver
+      ? `<dialog id="reject-${id}" aria-labelledby="reject-${id}-title" class="dialog">
+    <h4 id="reject-${id}-title">Reject this license?</h4>
+    <p>License <code>${id}</code> for ${h(license.email)} will never be issued; its tracker issue is closed.</p>
+    <form method="post" action="/lookup/licenses/${id}/reject" class="stack">
+      ${hidden}
+      <div class="field">
+        <label for="reason-${id}">Reason</label>
+        <textarea id="reason-${id}" name="reason" required maxlength="500" rows="3"></textarea>
+      </div>
+      <div class="dialog__actions">
+        <button type="submit" class="button button--danger">Reject</button>
+        <button type="button" class="button button--basic" data-close-dialog>Cancel</button>
+      </div>
+    </form>
+  </dialog>`
+      : '';
   return `<article class="card result" aria-labelledby="title-${id}">
   <div class="result__head">
     <h3 id="title-${id}" class="result__title">${title}</h3>
     ${stateTag}
   </div>
   <dl class="facts">
+    <div><dt>Kind</dt><dd>${h(kindPolicy(license.kind).label)}</dd></div>
     <div><dt>License id</dt><dd><code>${id}</code></dd></div>
-    <div><dt>Valid</dt><dd>${license.issuedAt.slice(0, 10)} to ${license.expiresAt.slice(0, 10)} <span class="tag tag--${expired ? 'neutral' : 'success'}">${expired ? 'expired' : 'active'}</span></dd></div>
+    <div><dt>Valid</dt><dd>${validity}</dd></div>
     <div><dt>Requester</dt><dd>${h(license.email)}</dd></div>
     <div><dt>Users</dt><dd>${license.userCount}</dd></div>
     <div><dt>Agent</dt><dd>${h(license.agent)}</dd></div>
     <div><dt>Ticket</dt><dd>${ticket}</dd></div>
+    ${approvalText}
     <div><dt>Delivery</dt><dd>${deliveryText}</dd></div>
   </dl>
   <div class="actions">
-    <button type="button" class="button" data-copy="${h(license.key)}">Copy license</button>
-    <form method="get" action="/lookup/licenses/${id}/download"><button type="submit" class="button">Download</button></form>
-    <button type="button" class="button" data-open-dialog="resend-${id}">Resend</button>
+    ${keyActions}
+    ${decisions}
   </div>
-  <dialog id="resend-${id}" aria-labelledby="resend-${id}-title" class="dialog">
-    <h4 id="resend-${id}-title">Resend this license?</h4>
-    <p>License <code>${id}</code> will be emailed again to ${h(license.email)}.</p>
-    <form method="post" action="/lookup/licenses/${id}/resend" class="dialog__actions">
-      <input type="hidden" name="csrf" value="${h(model.csrf)}">
-      <input type="hidden" name="back" value="${h(backTo)}">
-      <button type="submit" class="button button--primary">Resend</button>
-      <button type="button" class="button button--basic" data-close-dialog>Cancel</button>
-    </form>
-  </dialog>
+  ${resendDialog}
+  ${rejectDialog}
   <details class="activity">
     <summary>Activity (${audit.length})</summary>
     <ul>${audit

@@ -4,16 +4,32 @@ import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FailedCredentials } from '../abuse/failed-credentials.ts';
 import { sessionRateLimit } from '../abuse/rate-limits.ts';
 import { secretsEqual } from '../auth/authenticate.ts';
 import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
 import type { LicenseService } from '../licenses/license-service.ts';
+import { type PeopleStore, personCredential } from '../people/people-store.ts';
+import type { Person } from '../people/person-credentials.ts';
+import type { SessionStore } from '../store/session-store.ts';
 import type { SqlStore } from '../store/sql-store.ts';
 import { type Notice, searchPage, signInPage } from './lookup-pages.ts';
-import { type LookupSession, SESSION_COOKIE, SESSION_LIFETIME_MS, SessionSigner } from './session.ts';
+import { type LookupSession, LookupSessions, SESSION_COOKIE, SESSION_LIFETIME_MS } from './session.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in lookup page session, resolved once per request under /lookup. */
+    lookupSession?: LookupSession | undefined;
+    /** The person behind the session, when they signed in with their own credential. */
+    lookupPerson?: Person | undefined;
+  }
+}
 
 export interface LookupRoutesOptions {
   lookupToken: string;
+  /** Personal credentials sign in too; their holders' names are recorded and approvers may decide. */
+  people: PeopleStore;
   licenses: LicenseService;
   store: SqlStore;
   clock: Clock;
@@ -21,6 +37,10 @@ export interface LookupRoutesOptions {
   secureCookie: boolean;
   /** Searches, downloads and resends per signed-in session per minute; 0: no limit. */
   perSessionPerMinute: number;
+  /** Server-side sessions, shared by every instance on the same database. */
+  sessionStore: SessionStore;
+  /** Wrong sign-in tokens count here, in the same per-address budget as wrong bearer tokens. */
+  failures: FailedCredentials;
 }
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
@@ -39,7 +59,6 @@ const PAGE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 const MAX_RESULTS = 50;
-const SIGN_IN_LIMIT = { max: 10, timeWindow: 60_000 };
 
 type SearchKind = 'email' | 'ticket' | 'license';
 
@@ -56,9 +75,21 @@ export function classifyQuery(query: string): SearchKind {
  */
 export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app, options) => {
   const { licenses, store, clock } = options;
-  const signer = new SessionSigner(options.lookupToken);
+  const signer = new LookupSessions(options.lookupToken, options.sessionStore);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  app.decorateRequest('lookupSession', undefined);
+  app.decorateRequest('lookupPerson', undefined);
+  app.addHook('onRequest', async (request) => {
+    const session = await signer.find(request.cookies[SESSION_COOKIE], clock.now());
+    if (session?.credential.startsWith('person:')) {
+      // A person removed with `mintdesk people remove` is signed out at their next request.
+      request.lookupPerson = await options.people.bySessionCredential(session.credential);
+      request.lookupSession = request.lookupPerson ? session : undefined;
+      return;
+    }
+    request.lookupSession = session;
+  });
 
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, fs.readFileSync(path.join(STATIC_DIR, name))]));
 
@@ -68,15 +99,21 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
-  const sessionOf = (request: FastifyRequest): LookupSession | undefined =>
-    signer.verify(request.cookies[SESSION_COOKIE], clock.now());
+  const sessionOf = (request: FastifyRequest): LookupSession | undefined => request.lookupSession;
   const limited = { rateLimit: sessionRateLimit(options.perSessionPerMinute, (request) => sessionOf(request)?.id) };
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode === 429) {
       const session = sessionOf(request);
+      if (error instanceof AppError && error.retryAfterS !== undefined)
+        reply.header('retry-after', String(error.retryAfterS));
       if (session) {
         const wait = reply.getHeader('retry-after') ?? '60';
+        // A resend ceiling says why in its own words; anything else is this session's request budget.
+        const why =
+          error instanceof AppError && error.code !== 'rate_limited'
+            ? error.message
+            : `Too many searches from this session. Wait ${String(wait)} seconds, then try again.`;
         return html(
           reply,
           429,
@@ -87,15 +124,11 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
             csrf: signer.csrfToken(session),
             who: session.name,
             now: clock.now(),
-            error: `Too many searches from this session. Wait ${String(wait)} seconds, then try again.`,
+            error: why,
           }),
         );
       }
-      return html(
-        reply,
-        429,
-        signInPage({ next: '/lookup', error: 'Too many sign-in attempts. Wait a minute, then try again.' }),
-      );
+      return html(reply, 429, tooManySignIns());
     }
     if ((error.statusCode ?? 500) < 500)
       return html(
@@ -124,70 +157,93 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
       .send(body);
   });
 
-  app.get<{ Querystring: { q?: string; resent?: string } }>('/lookup', { config: limited }, async (request, reply) => {
-    const session = sessionOf(request);
-    if (!session) return html(reply, 200, signInPage({ next: '/lookup' }));
-    const query = typeof request.query.q === 'string' ? request.query.q.trim() : '';
-    const model = {
-      query,
-      kind: undefined as SearchKind | undefined,
-      results: [] as Array<never>,
-      csrf: signer.csrfToken(session),
-      who: session.name,
-      now: clock.now(),
-    };
-    if (query === '')
-      return html(reply, 200, searchPage({ ...model, notice: await resentNotice(request.query.resent) }));
-    if (query.length > 254)
-      return html(
-        reply,
-        400,
-        searchPage({ ...model, error: 'That is too long for an email, a ticket or a license id.' }),
-      );
-    const kind = classifyQuery(query);
-    const entries =
-      kind === 'email'
-        ? await licenses.listEntries({ email: query, limit: MAX_RESULTS })
-        : kind === 'ticket'
-          ? query.length > 15
-            ? []
-            : await licenses.listEntries({ ticketId: Number(query), limit: MAX_RESULTS })
-          : await licenses.getEntry(query).then((entry) => (entry ? [entry] : []));
-    await Promise.all(
-      entries.map(({ record }) => licenses.audit(record.license.id, session.name, 'looked up', `searching "${query}"`)),
-    );
-    const results = await Promise.all(
-      entries.map(async (entry) => ({ ...entry, audit: await store.listAudit(entry.record.license.id) })),
-    );
-    return html(reply, 200, searchPage({ ...model, kind, results, notice: await resentNotice(request.query.resent) }));
-  });
-
-  app.post<{ Body: { token?: unknown; name?: unknown; next?: unknown } }>(
-    '/lookup/sign-in',
-    { config: { rateLimit: SIGN_IN_LIMIT } },
+  app.get<{ Querystring: { q?: string; resent?: string; decided?: string } }>(
+    '/lookup',
+    { config: limited },
     async (request, reply) => {
-      const body = request.body ?? {};
-      const next = typeof body.next === 'string' ? safeNext(body.next) : '/lookup';
-      if (typeof body.token !== 'string' || !secretsEqual(body.token.trim(), options.lookupToken)) {
-        request.log.info('lookup sign-in refused');
-        return html(reply, 401, signInPage({ next, error: 'That lookup token is not right. Check it and try again.' }));
-      }
-      const name = typeof body.name === 'string' && body.name.trim() !== '' ? cleanName(body.name) : 'lookup user';
-      const { cookie: value } = signer.issue(name, clock.now());
-      reply.setCookie(SESSION_COOKIE, value, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: options.secureCookie,
-        path: '/lookup',
-        maxAge: SESSION_LIFETIME_MS / 1000,
-      });
-      return reply.redirect(next, 303);
+      const session = sessionOf(request);
+      if (!session) return html(reply, 200, signInPage({ next: '/lookup' }));
+      const query = typeof request.query.q === 'string' ? request.query.q.trim() : '';
+      const model = {
+        query,
+        kind: undefined as SearchKind | undefined,
+        results: [] as Array<never>,
+        csrf: signer.csrfToken(session),
+        who: session.name,
+        approver: request.lookupPerson?.approver === true,
+        now: clock.now(),
+      };
+      const notice = (await decidedNotice(request.query.decided)) ?? (await resentNotice(request.query.resent));
+      if (query === '') return html(reply, 200, searchPage({ ...model, notice }));
+      if (query.length > 254)
+        return html(
+          reply,
+          400,
+          searchPage({ ...model, error: 'That is too long for an email, a ticket or a license id.' }),
+        );
+      const kind = classifyQuery(query);
+      const entries =
+        kind === 'email'
+          ? await licenses.listEntries({ email: query, limit: MAX_RESULTS })
+          : kind === 'ticket'
+            ? query.length > 15
+              ? []
+              : await licenses.listEntries({ ticketId: Number(query), limit: MAX_RESULTS })
+            : await licenses.getEntry(query).then((entry) => (entry ? [entry] : []));
+      await Promise.all(
+        entries.map(({ record }) =>
+          licenses.audit(record.license.id, session.name, 'looked up', `searching "${query}"`),
+        ),
+      );
+      const results = await Promise.all(
+        entries.map(async (entry) => ({ ...entry, audit: await store.listAudit(entry.record.license.id) })),
+      );
+      return html(reply, 200, searchPage({ ...model, kind, results, notice }));
     },
   );
 
+  app.post<{ Body: { token?: unknown; name?: unknown; next?: unknown } }>('/lookup/sign-in', async (request, reply) => {
+    const body = request.body ?? {};
+    const next = typeof body.next === 'string' ? safeNext(body.next) : '/lookup';
+    // Only wrong tokens count, per address: a right token is never refused for others' mistakes.
+    const wait = options.failures.retryAfterS(request.ip);
+    if (wait !== undefined) return html(reply.header('retry-after', String(wait)), 429, tooManySignIns());
+    const token = typeof body.token === 'string' ? body.token.trim() : undefined;
+    const operator = token !== undefined && secretsEqual(token, options.lookupToken);
+    const person = token !== undefined && !operator ? await options.people.findPerson(token) : undefined;
+    if (!operator && !person) {
+      options.failures.recordFailure(request.ip);
+      request.log.info('lookup sign-in refused');
+      return html(reply, 401, signInPage({ next, error: 'That lookup token is not right. Check it and try again.' }));
+    }
+    // A personal credential names its holder; the shared token takes the name typed beside it.
+    const name = person
+      ? person.name
+      : typeof body.name === 'string' && body.name.trim() !== ''
+        ? cleanName(body.name)
+        : 'lookup user';
+    const credential = person ? personCredential(person) : 'lookup-token';
+    const { cookie: value } = await signer.start(name, credential, clock.now());
+    reply.setCookie(SESSION_COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: options.secureCookie,
+      path: '/lookup',
+      maxAge: SESSION_LIFETIME_MS / 1000,
+    });
+    return reply.redirect(next, 303);
+  });
+
+  // Signing out needs the session and its CSRF token: a cross-site form (which carries neither,
+  // the cookie being SameSite=Strict) must not even clear the cookie.
   app.post<{ Body: { csrf?: unknown } }>('/lookup/sign-out', async (request, reply) => {
     const session = sessionOf(request);
-    if (session && !signer.checkCsrf(session, request.body?.csrf)) return askToSignIn(request, reply);
+    if (!session) return reply.redirect('/lookup', 303);
+    if (!signer.checkCsrf(session, request.body?.csrf)) {
+      request.log.warn('lookup sign-out refused: missing or wrong CSRF token');
+      return html(reply, 403, signInPage({ next: '/lookup', error: 'That form has expired. Reload the page.' }));
+    }
+    await signer.end(session);
     reply.clearCookie(SESSION_COOKIE, { path: '/lookup' });
     return reply.redirect('/lookup', 303);
   });
@@ -196,7 +252,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     const session = sessionOf(request);
     if (!session) return askToSignIn(request, reply);
     const record = await licenses.get(request.params.id);
-    if (!record) return reply.callNotFound();
+    if (!record?.license.key) return reply.callNotFound();
     await licenses.audit(record.license.id, session.name, 'downloaded', null);
     return reply
       .type('application/jwt; charset=utf-8')
@@ -227,11 +283,76 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
     },
   );
 
+  /** Approve and Reject: the same CSRF rule as Resend; only an approver's own session may decide. */
+  const decide =
+    (decision: 'approve' | 'reject') =>
+    async (
+      request: FastifyRequest<{ Params: { id: string }; Body: { csrf?: unknown; back?: unknown; reason?: unknown } }>,
+      reply: FastifyReply,
+    ) => {
+      const session = sessionOf(request);
+      if (!session) return askToSignIn(request, reply);
+      const person = request.lookupPerson;
+      if (!signer.checkCsrf(session, request.body?.csrf)) {
+        request.log.warn(`lookup ${decision} refused: missing or wrong CSRF token`);
+        return html(
+          reply,
+          403,
+          signInPage({ next: '/lookup', error: 'That form has expired. Sign in again, then repeat the action.' }),
+        );
+      }
+      const back = typeof request.body?.back === 'string' ? safeNext(request.body.back) : '/lookup';
+      const model = {
+        query: '',
+        kind: undefined,
+        results: [],
+        csrf: signer.csrfToken(session),
+        who: session.name,
+        approver: person?.approver === true,
+        now: clock.now(),
+      };
+      const reason = typeof request.body?.reason === 'string' ? request.body.reason.trim() : '';
+      if (decision === 'reject' && (reason === '' || reason.length > 500))
+        return html(
+          reply,
+          400,
+          searchPage({ ...model, error: 'Give a reason for the rejection (1 to 500 characters).' }),
+        );
+      try {
+        const decider = { name: session.name, person };
+        const record =
+          decision === 'approve'
+            ? await licenses.approve(request.params.id, decider)
+            : await licenses.reject(request.params.id, decider, reason);
+        const separator = back.includes('?') ? '&' : '?';
+        return reply.redirect(`${back}${separator}decided=${encodeURIComponent(record.license.id)}`, 303);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500 || error.status === 429) throw error;
+        return html(reply, error.status, searchPage({ ...model, error: error.message }));
+      }
+    };
+  app.post('/lookup/licenses/:id/approve', { config: limited }, decide('approve'));
+  app.post('/lookup/licenses/:id/reject', { config: limited }, decide('reject'));
+
   // Any other page under /lookup: signed out it is the sign-in form, signed in a plain not-found.
   app.get('/lookup/*', async (request, reply) => {
     if (!sessionOf(request)) return askToSignIn(request, reply);
     return reply.callNotFound();
   });
+
+  async function decidedNotice(id: string | undefined): Promise<Notice | undefined> {
+    if (!id) return undefined;
+    const record = await licenses.get(id);
+    if (!record) return undefined;
+    const { approval, delivery, license } = record;
+    if (approval.status === 'rejected')
+      return { tone: 'success', text: `License ${id} was rejected; nothing was sent.` };
+    if (approval.status !== 'approved') return undefined;
+    return {
+      tone: delivery.status === 'sent' ? 'success' : delivery.status === 'queued' ? 'warning' : 'danger',
+      text: `License ${id} was approved and emailed to ${license.email}: ${delivery.status}.`,
+    };
+  }
 
   async function resentNotice(id: string | undefined): Promise<Notice | undefined> {
     if (!id) return undefined;
@@ -248,13 +369,20 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
   }
 };
 
+function tooManySignIns(): string {
+  return signInPage({ next: '/lookup', error: 'Too many wrong sign-in attempts. Wait a minute, then try again.' });
+}
+
 function html(reply: FastifyReply, status: number, body: string) {
   return reply.code(status).type('text/html; charset=utf-8').send(body);
 }
 
-/** Only paths of this page: a sign-in never redirects anywhere else. */
-function safeNext(url: string): string {
-  return /^\/lookup(?:[/?#]|$)/.test(url) && !url.startsWith('//') && !url.includes('\\') ? url : '/lookup';
+/**
+ * Only paths of this page, in printable ASCII: a sign-in never redirects anywhere else, and no
+ * CR/LF or other character that cannot go into a `Location` header gets near one.
+ */
+export function safeNext(url: string): string {
+  return /^\/lookup(?:[/?#][\x21-\x7e]*)?$/.test(url) && !url.includes('\\') ? url : '/lookup';
 }
 
 function cleanName(name: string): string {

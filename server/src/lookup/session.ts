@@ -1,50 +1,44 @@
 import crypto from 'node:crypto';
+import type { SessionStore, StoredSession } from '../store/session-store.ts';
 
-export interface LookupSession {
-  id: string;
-  /** Who signed in, as they gave it: the audit trail's actor. */
-  name: string;
-  expiresAt: number;
-}
+export type LookupSession = StoredSession;
 
 export const SESSION_COOKIE = 'mintdesk_session';
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
 
 /**
- * Stateless sessions: the cookie carries its own expiry, signed with a key derived from the lookup
- * token, so changing LOOKUP_TOKEN signs every session out.
+ * Lookup page sessions: kept on the server (in the database, so every instance sees a sign-out),
+ * named by a random id the cookie carries together with an HMAC keyed by the lookup token — a
+ * forged cookie costs no database read, and changing LOOKUP_TOKEN signs every session out.
  */
-export class SessionSigner {
+export class LookupSessions {
   private readonly key: Buffer;
 
-  constructor(lookupToken: string) {
+  constructor(
+    lookupToken: string,
+    private readonly store: SessionStore,
+  ) {
     this.key = crypto.createHash('sha256').update(`mintdesk-lookup-session\0${lookupToken}`).digest();
   }
 
-  issue(name: string, now: Date): { cookie: string; session: LookupSession } {
-    const session = {
-      id: crypto.randomBytes(16).toString('base64url'),
+  async start(name: string, credential: string, now: Date): Promise<{ cookie: string; session: LookupSession }> {
+    const session = await this.store.create({
       name,
-      expiresAt: now.getTime() + SESSION_LIFETIME_MS,
-    };
-    const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
-    return { cookie: `${payload}.${this.sign(payload)}`, session };
+      credential,
+      nowMs: now.getTime(),
+      lifetimeMs: SESSION_LIFETIME_MS,
+    });
+    return { cookie: `${session.id}.${this.sign(session.id)}`, session };
   }
 
-  verify(cookie: string | undefined, now: Date): LookupSession | undefined {
-    if (!cookie) return undefined;
-    const [payload, signature, extra] = cookie.split('.');
-    if (!payload || !signature || extra !== undefined) return undefined;
-    const expected = Buffer.from(this.sign(payload));
-    const given = Buffer.from(signature);
-    if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) return undefined;
-    try {
-      const session = JSON.parse(Buffer.from(payload, 'base64url').toString()) as LookupSession;
-      if (typeof session.expiresAt !== 'number' || session.expiresAt <= now.getTime()) return undefined;
-      return session;
-    } catch {
-      return undefined;
-    }
+  async find(cookie: string | undefined, now: Date): Promise<LookupSession | undefined> {
+    const id = this.idOf(cookie);
+    return id === undefined ? undefined : this.store.find(id, now.getTime());
+  }
+
+  /** Ends the session on the server: its cookie opens nothing any more, wherever it is replayed. */
+  async end(session: LookupSession): Promise<void> {
+    await this.store.delete(session.id);
   }
 
   /** The CSRF token of a session: forms must send it back on every POST. */
@@ -57,6 +51,16 @@ export class SessionSigner {
     const expected = Buffer.from(this.csrfToken(session));
     const given = Buffer.from(token);
     return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+  }
+
+  private idOf(cookie: string | undefined): string | undefined {
+    if (!cookie || cookie.length > 200) return undefined;
+    const [id, signature, extra] = cookie.split('.');
+    if (!id || !signature || extra !== undefined) return undefined;
+    const expected = Buffer.from(this.sign(id));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) return undefined;
+    return id;
   }
 
   private sign(value: string): string {

@@ -1,8 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.ts';
+import { licenseFacts } from '../licenses/license-facts.ts';
 import type { JobAttempt, JobResult } from '../queue/job-runner.ts';
 import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
 import type { IssueSnapshot, Tracker } from '../tracker/tracker.ts';
+import { slackText as escape, slackLink } from '../text/slack.ts';
 import { type ChannelMessage, type Notifier, NotifyError } from './webhook-notifier.ts';
 
 export interface NotifyDeps {
@@ -42,10 +44,16 @@ export async function notifyLicense(deps: NotifyDeps, { job }: JobAttempt): Prom
 
 export function licenseMessage(row: LicenseRow, issue: IssueSnapshot | null): ChannelMessage {
   const sent = row.delivered_at !== null;
+  const facts = licenseFacts(row);
   const headline = sent
-    ? `:white_check_mark: Emergency license ${row.id} emailed to ${escape(row.email)} for ${row.user_count} users.`
-    : `:warning: Emergency license ${row.id} for ${escape(row.email)} (${row.user_count} users) could not be emailed: ${escape(row.delivery_error ?? 'unknown error')}.`;
-  return { text: [headline, ...detailLines(row, issue)].join('\n') };
+    ? `:white_check_mark: ${facts.label} ${row.id} emailed to ${escape(row.email)} for ${row.user_count} users.`
+    : `:warning: ${facts.label} ${row.id} for ${escape(row.email)} (${row.user_count} users) could not be emailed: ${escape(row.delivery_error ?? 'unknown error')}.`;
+  const { status, by, at } = facts.approval;
+  const approval =
+    status === 'approved'
+      ? [`Approved by ${escape(by ?? 'unknown')}${at ? ` at ${at.slice(0, 16).replace('T', ' ')} UTC` : ''}`]
+      : [];
+  return { text: [headline, ...approval, ...detailLines(row, issue)].join('\n') };
 }
 
 /** Early failures have no license row: the same message from what the request said. */
@@ -69,7 +77,7 @@ export function earlyFailureMessage(facts: {
 function detailLines(row: LicenseRow, issue: IssueSnapshot | null): string[] {
   const ticketId = row.ticket_id === null ? null : Number(row.ticket_id);
   const issueText = issue
-    ? `${issue.url ? `<${issue.url}|${escape(issue.title)}>` : escape(issue.title)} (${issue.state})`
+    ? `${issue.url ? slackLink(issue.url, issue.title) : escape(issue.title)} (${issue.state})`
     : 'not recorded yet';
   return [
     `Ticket: ${ticketText(ticketId, row.ticket_url)} · Agent: ${escape(row.agent)} · Requester: ${escape(row.email)} · Users: ${row.user_count}`,
@@ -79,11 +87,6 @@ function detailLines(row: LicenseRow, issue: IssueSnapshot | null): string[] {
 
 function ticketText(ticketId: number | null, ticketUrl: string | null): string {
   const label = ticketId === null ? 'ticket' : `#${ticketId}`;
-  if (ticketUrl) return `<${ticketUrl}|${label}>`;
+  if (ticketUrl) return slackLink(ticketUrl, label);
   return ticketId === null ? 'none given' : label;
-}
-
-/** Slack's mrkdwn treats these three as markup. */
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

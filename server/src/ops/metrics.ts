@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CheckpointStatus } from '../store/checkpointer.ts';
 
 /** Prometheus metrics of one app instance (its own registry, so tests can build many apps). */
 export class Metrics {
@@ -25,7 +26,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(queueDepth: () => Promise<number>) {
+  /** `checkpoints`: SQLite's WAL checkpoint thread, when the store is SQLite. */
+  constructor(queueDepth: () => Promise<number>, checkpoints?: () => CheckpointStatus) {
+    if (checkpoints) {
+      new Counter({
+        name: 'mintdesk_sqlite_checkpoint_failures_total',
+        help: 'WAL checkpoint rounds that failed (the thread reports them and keeps going).',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(checkpoints().failures);
+        },
+      });
+      new Counter({
+        name: 'mintdesk_sqlite_checkpoint_restarts_total',
+        help: 'Times the WAL checkpoint thread ended unexpectedly and was started again.',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(checkpoints().restarts);
+        },
+      });
+      new Gauge({
+        name: 'mintdesk_sqlite_checkpoint_last_success_seconds',
+        help: 'Unix time of the last successful WAL checkpoint (0: none yet).',
+        registers: [this.registry],
+        collect() {
+          this.set((checkpoints().lastSuccessAtMs ?? 0) / 1000);
+        },
+      });
+    }
     new Gauge({
       name: 'mintdesk_queue_depth',
       help: 'Durable jobs (deliveries, tracker updates) waiting or running.',

@@ -5,7 +5,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
-import { validationError } from '../errors.ts';
+import { isLoopbackHostHeader } from '../config.ts';
+import { AppError, validationError } from '../errors.ts';
 import { escapeHtml } from '../html.ts';
 import { fieldsOf } from '../validation.ts';
 
@@ -63,14 +64,50 @@ const ProxyRequest = z.object({
   headers: z.record(z.string(), z.string().max(1000)).default({}),
 });
 
+const LICENSE_ID = '[A-Za-z0-9_-]{1,100}';
+
+/**
+ * The only requests the sidebar app makes, so the only ones the forwarder signs: anything else
+ * (other paths, methods, the lookup-only download) is refused before a token exists.
+ */
+const SIDEBAR_CALLS: ReadonlyArray<{ method: string; path: RegExp; query: boolean }> = [
+  { method: 'POST', path: /^\/api\/v1\/licenses$/, query: false },
+  { method: 'GET', path: /^\/api\/v1\/licenses$/, query: true },
+  { method: 'GET', path: new RegExp(`^/api/v1/licenses/${LICENSE_ID}$`), query: false },
+  { method: 'POST', path: new RegExp(`^/api/v1/licenses/${LICENSE_ID}/resend$`), query: false },
+  { method: 'GET', path: /^\/api\/v1\/policies$/, query: false },
+];
+
+/** Headers the sidebar sends that are passed on; the app token goes only into `Authorization`. */
+const FORWARDED_HEADERS = new Set(['authorization', 'content-type', 'idempotency-key']);
+
+/** Headers a reverse proxy adds: a request carrying one did not come straight from this machine. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'];
+
+export function isSidebarCall(method: string, target: URL): boolean {
+  return SIDEBAR_CALLS.some(
+    (call) => call.method === method && call.path.test(target.pathname) && (call.query || target.search === ''),
+  );
+}
+
 /**
  * `/preview`: a stand-in Zendesk ticket page that frames the built sidebar app, answers its ZAF
- * calls and signs its requests with a short-lived app token, as the Zendesk proxy would. Only
- * registered on loopback or with PREVIEW=1: whoever can open it can mint licenses.
+ * calls and signs its requests with a short-lived app token, as the Zendesk proxy would. Whoever
+ * can open it can mint licenses, so it is registered only when PUBLIC_URL is loopback (or with
+ * PREVIEW=1), and even then answers 404 to any request whose `Host` is not a loopback name — a
+ * reverse proxy passing on its public name, or a DNS-rebinding page — or that a proxy forwarded.
  */
 export const previewRoutes: FastifyPluginAsync<PreviewOptions> = async (app, { appSecret, clock, appDistDir }) => {
   const secret = new TextEncoder().encode(appSecret);
   const assetsDir = path.join(appDistDir, 'assets');
+
+  app.addHook('onRequest', async (request) => {
+    const proxied = PROXY_HEADERS.some((name) => request.headers[name] !== undefined);
+    if (proxied || !isLoopbackHostHeader(request.headers.host)) {
+      request.log.warn({ host: request.headers.host, proxied }, 'preview refused: not a loopback request');
+      throw new AppError('not_found');
+    }
+  });
 
   app.get('/preview', async (request, reply) => {
     const query = PreviewQuery.safeParse(request.query);
@@ -115,14 +152,17 @@ export const previewRoutes: FastifyPluginAsync<PreviewOptions> = async (app, { a
     } catch {
       throw validationError({ url: 'must be an absolute URL' });
     }
-    if (!target.pathname.startsWith('/api/v1/')) throw validationError({ url: 'must be an API path of this service' });
+    if (!isSidebarCall(type, target))
+      throw validationError({ url: 'must be one of the API calls the sidebar app makes' });
     const iat = Math.floor(clock.now().getTime() / 1000);
     const token = await new SignJWT({ iat, exp: iat + TOKEN_LIFETIME_S, sub: 'preview' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .sign(secret);
     const forwarded: Record<string, string> = {};
     for (const [name, value] of Object.entries(headers)) {
-      forwarded[name.toLowerCase()] = value.replaceAll('{{jwt.token}}', token);
+      const lower = name.toLowerCase();
+      if (!FORWARDED_HEADERS.has(lower)) continue;
+      forwarded[lower] = lower === 'authorization' ? value.replaceAll('{{jwt.token}}', token) : value;
     }
     if (data !== undefined) forwarded['content-type'] ??= 'application/json';
     const answer = await app.inject({
@@ -131,7 +171,7 @@ export const previewRoutes: FastifyPluginAsync<PreviewOptions> = async (app, { a
       headers: forwarded,
       ...(data !== undefined ? { payload: data } : {}),
     });
-    return reply.send({ status: answer.statusCode, body: answer.body });
+    return reply.header('cache-control', 'no-store').send({ status: answer.statusCode, body: answer.body });
   });
 };
 

@@ -7,7 +7,10 @@ const BASE_CSS = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.met
 
 /** Styles shared by the server-rendered pages (lookup and preview). */
 export const sharedAssetRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/assets/base.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(BASE_CSS),
+  app.get(
+    '/assets/base.css',
+    { schema: { summary: 'Styles of the server-rendered pages', tags: ['pages'] } },
+    async (_request, reply) =>
+      reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(BASE_CSS),
   );
 };

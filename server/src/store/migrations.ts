@@ -1,4 +1,5 @@
 import {
+  sql,
   type ColumnDataType,
   type ColumnDefinitionBuilder,
   type Kysely,
@@ -92,6 +93,65 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
       await db.schema.createIndex('audit_license').on('audit').columns(['license_id', 'id']).execute();
     },
   },
+  '0002_kinds_approvals_people': {
+    async up(db: Kysely<unknown>) {
+      // A perpetual license has no end: expires_at becomes nullable. PostgreSQL says so in one
+      // statement; SQLite cannot alter a column and rebuilds the table (sqlite.org/lang_altertable.html).
+      if (dialect === 'postgres') {
+        await db.schema
+          .alterTable('licenses')
+          .alterColumn('expires_at', (c) => c.dropNotNull())
+          .execute();
+      } else {
+        await rebuildSqliteLicensesWithNullableExpiry(db);
+      }
+      const columns: Array<[string, ColumnDataType, (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder]> = [
+        ['kind', 'text', (c) => c.notNull().defaultTo('emergency')],
+        ['trial', 'integer', (c) => c.notNull().defaultTo(1)],
+        ['licensee_name', 'text', (c) => c],
+        ['licensee_company', 'text', (c) => c],
+        ['plan', 'text', (c) => c],
+        ['duration_days', 'integer', (c) => c],
+        ['starts_on', 'text', (c) => c],
+        ['ends_on', 'text', (c) => c],
+        ['extra_claims', 'text', (c) => c],
+        ['details', 'text', (c) => c],
+        ['approval_status', 'text', (c) => c.notNull().defaultTo('not_required')],
+        ['approval_by', 'text', (c) => c],
+        ['approval_at', 'text', (c) => c],
+        ['approval_reason', 'text', (c) => c],
+      ];
+      for (const [name, type, build] of columns) {
+        await db.schema.alterTable('licenses').addColumn(name, type, build).execute();
+      }
+      // Pending approvals are few and looked for by status; the index stays tiny.
+      await db.schema.createIndex('licenses_approval').on('licenses').columns(['approval_status']).execute();
+
+      await db.schema
+        .createTable('people')
+        .addColumn('id', ...serialId(dialect))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_lower', 'text', (c) => c.notNull().unique())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('approver', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  // Lookup page sessions live on the server, so signing out ends them on every instance.
+  '0004_lookup_sessions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('lookup_sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('credential', 'text', (c) => c.notNull())
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('lookup_sessions_expiry').on('lookup_sessions').column('expires_ms').execute();
+    },
+  },
   '0005_job_lease_owner': {
     // Which instance holds a running job's lease: a restarted instance takes its own jobs back at
     // once instead of waiting for their leases to run out, and it renews the leases it holds.
@@ -101,10 +161,71 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
   },
 });
 
+/**
+ * SQLite's documented way to change a column's constraints: a new table, the rows copied, the old
+ * one dropped and the new one renamed, in one transaction with foreign keys off (jobs point at
+ * licenses). Kysely runs SQLite migrations outside a transaction, so the pragma can be set here.
+ */
+async function rebuildSqliteLicensesWithNullableExpiry(db: Kysely<unknown>): Promise<void> {
+  await sql`pragma foreign_keys = off`.execute(db);
+  try {
+    await sql`begin immediate`.execute(db);
+    try {
+      await db.schema
+        .createTable('licenses_0002')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('issued_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('created_ms', 'bigint', (c) => c.notNull())
+        .addColumn('user_count', 'integer', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('email_lower', 'text', (c) => c.notNull())
+        .addColumn('agent', 'text', (c) => c.notNull())
+        .addColumn('ticket_id', 'bigint')
+        .addColumn('ticket_url', 'text')
+        .addColumn('delivery_status', 'text', (c) => c.notNull())
+        .addColumn('delivery_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('delivery_error', 'text')
+        .addColumn('delivered_at', 'text')
+        .addColumn('issue_id', 'text')
+        .addColumn('idempotency_key', 'text', (c) => c.unique())
+        .addColumn('request_hash', 'text')
+        .execute();
+      await sql`insert into licenses_0002 select id, key, issued_at, expires_at, created_ms, user_count, email, email_lower, agent, ticket_id, ticket_url, delivery_status, delivery_attempts, delivery_error, delivered_at, issue_id, idempotency_key, request_hash from licenses`.execute(
+        db,
+      );
+      await sql`drop table licenses`.execute(db);
+      await sql`alter table licenses_0002 rename to licenses`.execute(db);
+      await db.schema
+        .createIndex('licenses_email_lower')
+        .on('licenses')
+        .columns(['email_lower', 'created_ms'])
+        .execute();
+      await db.schema.createIndex('licenses_ticket_id').on('licenses').columns(['ticket_id', 'created_ms']).execute();
+      const broken = await sql`pragma foreign_key_check`.execute(db);
+      if (broken.rows.length > 0) throw new Error('rebuilding licenses broke a foreign key');
+      await sql`commit`.execute(db);
+    } catch (error) {
+      await sql`rollback`.execute(db);
+      throw error;
+    }
+  } finally {
+    await sql`pragma foreign_keys = on`.execute(db);
+  }
+}
+
 export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
+  await migrateTo(db, dialect);
+}
+
+/** Applies migrations up to and including `name` (all of them when absent); tests build old schemas with it. */
+export async function migrateTo(db: Kysely<unknown>, dialect: SqlDialectName, name?: string): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+  // Helpers add their numbered migrations in parallel: a database that already ran a later one (0004)
+  // must still take an earlier one (0002) merged after it.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+  const { error, results } = name === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(name);
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);

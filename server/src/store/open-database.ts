@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { Checkpointer } from './checkpointer.ts';
+import { restrictFile } from '../files.ts';
+import { Checkpointer, type CheckpointerOptions, type CheckpointStatus } from './checkpointer.ts';
 import { migrateToLatest, type SqlDialectName } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -13,11 +14,26 @@ export interface OpenDatabase {
   /** Stops what runs beside the database (the checkpointer); the store closes the database itself. */
   stopHelpers: () => Promise<void>;
   dialect: SqlDialectName;
+  /** SQLite only: how the WAL checkpoints are going. */
+  checkpoints?: () => CheckpointStatus;
 }
 
+export interface OpenDatabaseOptions {
+  /** SQLite's WAL checkpoint thread: its interval and who hears about its failures. */
+  checkpoints?: CheckpointerOptions;
+}
+
+/** SQLite's own files beside the database: the write-ahead log, its index, a rollback journal. */
+const SQLITE_COMPANIONS = ['-wal', '-shm', '-journal'];
+
 /** Opens the SQLite file (creating it), sets durability pragmas and applies migrations. */
-export async function openSqliteDatabase(file: string): Promise<OpenDatabase> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+export async function openSqliteDatabase(file: string, options: OpenDatabaseOptions = {}): Promise<OpenDatabase> {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Created owner-only before SQLite sees it (an empty file is an empty database), and tightened
+  // when an earlier run or the umask left it readable by others. SQLite gives the -wal and -shm
+  // files it creates the database file's mode; ones left from before are tightened here too.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const suffix of ['', ...SQLITE_COMPANIONS]) restrictFile(`${file}${suffix}`);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a 201 means the license row survived a power loss, not just a process crash.
@@ -26,18 +42,56 @@ export async function openSqliteDatabase(file: string): Promise<OpenDatabase> {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('wal_autocheckpoint = 0');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-  const checkpointer = new Checkpointer(file);
-  return { db, location: file, stopHelpers: () => checkpointer.stop(), dialect: 'sqlite' };
+  try {
+    await whileHoldingMigrationLock(file, () => migrateToLatest(db as Kysely<unknown>, 'sqlite'));
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const checkpointer = new Checkpointer(file, options.checkpoints);
+  return {
+    db,
+    location: file,
+    stopHelpers: () => checkpointer.stop(),
+    dialect: 'sqlite',
+    checkpoints: () => checkpointer.status(),
+  };
+}
+
+/**
+ * Kysely's SQLite migrator only locks within one process; instances started together on one
+ * DATA_DIR would each create the same tables. An exclusive transaction on a lock file beside the
+ * database serialises them across processes (SQLite's busy handler waits for the holder).
+ */
+async function whileHoldingMigrationLock(file: string, migrate: () => Promise<void>): Promise<void> {
+  const lockFile = `${file}-migrate.lock`;
+  fs.closeSync(fs.openSync(lockFile, 'a', 0o600));
+  restrictFile(lockFile);
+  const lock = new SqliteDatabase(lockFile);
+  try {
+    lock.pragma('busy_timeout = 60000');
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      await migrate();
+    } finally {
+      lock.exec('COMMIT');
+    }
+  } finally {
+    lock.close();
+  }
 }
 
 /** SQLite in DATA_DIR unless DATABASE_URL names PostgreSQL. */
-export async function openDatabase(databaseUrl: string | undefined, dataDir: string): Promise<OpenDatabase> {
+export async function openDatabase(
+  databaseUrl: string | undefined,
+  dataDir: string,
+  options: OpenDatabaseOptions = {},
+): Promise<OpenDatabase> {
   if (databaseUrl && /^postgres(ql)?:\/\//.test(databaseUrl)) {
     const { openPostgresDatabase } = await import('./open-postgres.ts');
     return openPostgresDatabase(databaseUrl);
   }
-  return openSqliteDatabase(sqliteFileFor(databaseUrl, dataDir));
+  return openSqliteDatabase(sqliteFileFor(databaseUrl, dataDir), options);
 }
 
 export function sqliteFileFor(databaseUrl: string | undefined, dataDir: string): string {

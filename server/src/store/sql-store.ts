@@ -2,18 +2,44 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import { closeDurableCommits, durableTransaction } from './durable-commit.ts';
 import { type TransactionGroups, transactionGroupsFor } from './group-commit.ts';
 import type { SqlDialectName } from './migrations.ts';
+import type { CheckpointStatus } from './checkpointer.ts';
 import type { OpenDatabase } from './open-database.ts';
 import type { Database, JobKind, JobsTable, LicensesTable } from './schema.ts';
 
 export type LicenseRow = Selectable<LicensesTable>;
 export type JobRow = Selectable<JobsTable>;
-export type NewLicense = Omit<LicenseRow, 'delivery_attempts' | 'delivery_error' | 'delivered_at' | 'issue_id'>;
+/** Columns of migration 0002; a license that leaves them out is an emergency trial as before. */
+const KIND_COLUMN_DEFAULTS = {
+  kind: 'emergency',
+  trial: 1,
+  licensee_name: null,
+  licensee_company: null,
+  plan: null,
+  duration_days: null,
+  starts_on: null,
+  ends_on: null,
+  extra_claims: null,
+  details: null,
+  approval_status: 'not_required',
+  approval_by: null,
+  approval_at: null,
+  approval_reason: null,
+} as const satisfies Partial<LicenseRow>;
+type KindColumn = keyof typeof KIND_COLUMN_DEFAULTS;
+
+export type NewLicense = Omit<
+  LicenseRow,
+  'delivery_attempts' | 'delivery_error' | 'delivered_at' | 'issue_id' | KindColumn
+> &
+  Partial<Pick<LicenseRow, KindColumn>>;
 
 /** A new license to write, with what the same transaction also records. */
 export interface MintInsert {
   license: NewLicense;
-  /** The "minted" audit entry. */
-  audit: { actor: string; detail: string };
+  /** The audit entry (`minted` unless `action` says otherwise). */
+  audit: { actor: string; detail: string; action?: string };
+  /** The first job: `deliver` (the default), or `sync_issue` for a license held for approval. */
+  firstJob?: JobKind;
   /** The operator's ceiling on licenses per requester email in a rolling day, when set. */
   dailyCeiling?: number | undefined;
 }
@@ -30,6 +56,11 @@ export interface Lease {
   owner: string | null;
   untilMs: number;
 }
+/**
+ * Checkpoints failing this long make the instance not ready: with autocheckpoint off, the WAL
+ * would otherwise grow until the disk is full. A minute rides out a passing hiccup.
+ */
+export const CHECKPOINT_FAILING_LIMIT_MS = 60_000;
 
 export interface DeliveryOutcome {
   status: 'sent' | 'queued' | 'failed';
@@ -52,16 +83,26 @@ export class SqlStore {
   private readonly beforeClose: () => Promise<void>;
   /** Small writes (job bookkeeping, delivery outcomes) arriving together share one commit. */
   private readonly writes: TransactionGroups<Kysely<Database>>;
+  /** SQLite's WAL checkpoints; undefined on PostgreSQL. */
+  readonly checkpoints: (() => CheckpointStatus) | undefined;
 
   constructor(database: OpenDatabase) {
     this.db = database.db;
     this.dialect = database.dialect;
     this.beforeClose = database.stopHelpers;
     this.writes = transactionGroupsFor(this.db);
+    this.checkpoints = database.checkpoints;
   }
 
-  async ping(): Promise<void> {
+  /** Readiness: the database answers, and (SQLite) its WAL is being checkpointed. */
+  async ping(nowMs = Date.now()): Promise<void> {
     await sql`select 1`.execute(this.db);
+    const status = this.checkpoints?.();
+    if (status?.failingSinceMs !== undefined && nowMs - status.failingSinceMs >= CHECKPOINT_FAILING_LIMIT_MS) {
+      throw new Error(
+        `WAL checkpoints have failed for ${Math.round((nowMs - status.failingSinceMs) / 1000)} s: ${status.lastError}`,
+      );
+    }
   }
 
   async close(): Promise<void> {
@@ -139,6 +180,7 @@ export class SqlStore {
         .insertInto('licenses')
         .values(
           accepted.map(({ license }) => ({
+            ...KIND_COLUMN_DEFAULTS,
             ...license,
             delivery_attempts: 0,
             delivery_error: null,
@@ -150,8 +192,8 @@ export class SqlStore {
       const jobs = await trx
         .insertInto('jobs')
         .values(
-          accepted.map(({ license }) => ({
-            ...newJob(license.id, 'deliver', nowMs),
+          accepted.map(({ license, firstJob }) => ({
+            ...newJob(license.id, firstJob ?? 'deliver', nowMs),
             // Already leased to the minting instance, which makes the first attempt itself: no
             // other instance's poller can take it from under it.
             ...(lease
@@ -167,7 +209,7 @@ export class SqlStore {
           accepted.map(({ license, audit }) => ({
             license_id: license.id,
             actor: audit.actor,
-            action: 'minted',
+            action: audit.action ?? 'minted',
             detail: audit.detail,
             at: new Date(nowMs).toISOString(),
           })),

@@ -31,7 +31,7 @@ export function MintResult({ record, note }: { record: LicenseRecord; note?: Not
       </p>
       {note?.added ? <p className="muted">{t('result.noteAdded')}</p> : null}
       {note?.error ? <p className="muted">{t('result.noteFailed', { message: note.error })}</p> : null}
-      <Button size="small" onClick={async () => setCopied(await copyText(license.key))}>
+      <Button size="small" onClick={async () => setCopied(await copyText(license.key ?? ''))}>
         {t('copy')}
       </Button>
       {copied === true ? <p className="muted">{t('copied')}</p> : null}
