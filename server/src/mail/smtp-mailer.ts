@@ -35,7 +35,7 @@ interface SmtpFailure {
  */
 function noDelaySocket(
   options: { host?: string; port?: number; secure?: boolean; connectionTimeout?: number; localAddress?: string },
-  callback: (error: Error | null, socketOptions?: { connection: net.Socket }) => void,
+  callback: (error: Error | null, socketOptions?: { connection: net.Socket } | false) => void,
 ): void {
   const socket = net.connect({
     host: options.host ?? 'localhost',
@@ -44,15 +44,16 @@ function noDelaySocket(
     noDelay: true,
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   });
-  const fail = (error: Error) => {
+  // When this connection fails, nodemailer is left to connect itself (`false`): its own attempt
+  // then fails the way its pool expects. Handing it our error instead would leave a dead resource
+  // counted in the pool for ever, and after a few failures (a mail server outage) no mail would go
+  // out again.
+  const fail = () => {
     clearTimeout(timer);
     socket.destroy();
-    callback(error);
+    callback(null, false);
   };
-  const timer = setTimeout(
-    () => fail(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })),
-    options.connectionTimeout ?? POOL_DEFAULTS.connectionTimeout,
-  );
+  const timer = setTimeout(fail, options.connectionTimeout ?? POOL_DEFAULTS.connectionTimeout);
   socket.once('error', fail);
   socket.once('connect', () => {
     clearTimeout(timer);
