@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, SqliteAdapter, sql } from 'kysely';
 
 /**
  * Commits whose fsync does not block the event loop. better-sqlite3 is synchronous: with
@@ -50,7 +50,17 @@ function walOf<Db>(db: Kysely<Db>): Promise<Wal | undefined> {
   return wal;
 }
 
+/** SQLite under Kysely (its adapter), without sending other databases a statement they would refuse. */
+function isSqlite<Db>(db: Kysely<Db>): boolean {
+  try {
+    return db.getExecutor().adapter instanceof SqliteAdapter;
+  } catch {
+    return false;
+  }
+}
+
 async function openWal<Db>(db: Kysely<Db>): Promise<Wal | undefined> {
+  if (!isSqlite(db)) return undefined;
   let file: string | undefined;
   try {
     const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
@@ -58,7 +68,7 @@ async function openWal<Db>(db: Kysely<Db>): Promise<Wal | undefined> {
     const list = await sql<{ name: string; file: string }>`pragma database_list`.execute(db);
     file = list.rows.find((row) => row.name === 'main')?.file;
   } catch {
-    return undefined; // not SQLite
+    return undefined;
   }
   if (!file) return undefined;
   const walFile = `${file}-wal`;

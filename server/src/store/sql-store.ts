@@ -268,7 +268,7 @@ export class SqlStore {
 
   /** Adds a job unless one of the same kind is already waiting for this license. */
   async enqueueJob(licenseId: string, kind: JobKind, nowMs: number, runAtMs = nowMs): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    return durableTransaction(this.db, async (trx) => {
       const waiting = await trx
         .selectFrom('jobs')
         .select('id')
