@@ -20,7 +20,7 @@ export interface DeliveryDeps extends IssueSyncDeps {
 }
 
 /** One attempt at emailing a license, then the tracker records the outcome. */
-export async function deliverLicense(deps: DeliveryDeps, { job, retryAtMs }: JobAttempt): Promise<JobResult> {
+export async function deliverLicense(deps: DeliveryDeps, { job, retryAtMs, fresh }: JobAttempt): Promise<JobResult> {
   const row = await deps.store.getLicense(job.license_id);
   if (!row) return { outcome: 'dead', error: `license ${job.license_id} does not exist` };
   if (row.key === '') return { outcome: 'dead', error: `license ${row.id} was never signed (${row.approval_status})` };
@@ -28,7 +28,7 @@ export async function deliverLicense(deps: DeliveryDeps, { job, retryAtMs }: Job
   let result: JobResult;
   let outcome: DeliveryOutcome;
   try {
-    await deps.mailer.send(mail);
+    await deps.mailer.send(mail, { urgent: fresh === true });
     outcome = { status: 'sent', error: null, at: deps.clock.now().toISOString() };
     deps.metrics.deliveries.inc({ outcome: 'sent' });
     result = { outcome: 'done' };

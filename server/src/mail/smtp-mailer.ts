@@ -20,6 +20,9 @@ const POOL_DEFAULTS = {
   socketTimeout: 30_000,
 } as const;
 
+/** Extra connections for urgent mail (see `SmtpMailer`) when SMTP_URL sets no limit of its own. */
+const URGENT_CONNECTIONS = 4;
+
 interface SmtpFailure {
   code?: string;
   responseCode?: number;
@@ -66,6 +69,8 @@ function noDelaySocket(
 /** Mail over SMTP (`SMTP_URL`), through a pool of reused connections. */
 export class SmtpMailer implements Mailer {
   private readonly transport: nodemailer.Transporter;
+  /** Connections of their own for first attempts someone waits for; the backlog queues elsewhere. */
+  private readonly urgentTransport: nodemailer.Transporter;
   readonly description: string;
 
   constructor(smtpUrl: string) {
@@ -75,17 +80,24 @@ export class SmtpMailer implements Mailer {
     // Only where nodemailer would open a plain TCP connection itself (no proxy, no given socket).
     if (!(options as { proxy?: string }).proxy)
       options.getSocket = noDelaySocket as NonNullable<SMTPPool.Options['getSocket']>;
-    this.transport = nodemailer.createTransport(options);
+    // nodemailer's pool is one FIFO queue: a first attempt would wait behind every queued retry.
+    // A connection limit named in SMTP_URL is shared out, never exceeded.
+    const total = options.maxConnections ?? POOL_DEFAULTS.maxConnections;
+    const urgent = fromUrl.maxConnections === undefined ? URGENT_CONNECTIONS : Math.floor(total / 4);
+    this.transport = nodemailer.createTransport({ ...options, maxConnections: Math.max(1, total - urgent) });
+    this.urgentTransport =
+      urgent > 0 ? nodemailer.createTransport({ ...options, maxConnections: urgent }) : this.transport;
     this.description = `SMTP ${url.protocol}//${url.host}`;
   }
 
-  async send(mail: OutgoingMail): Promise<void> {
+  async send(mail: OutgoingMail, options: { urgent?: boolean } = {}): Promise<void> {
     try {
       // Built into one buffer first: the socket then gets the message in one write, not hundreds
       // of small ones (each its own segment with Nagle off).
       const node = new MailComposer(mail).compile();
       const raw = await node.build();
-      await this.transport.sendMail({ envelope: node.getEnvelope(), raw });
+      const transport = options.urgent ? this.urgentTransport : this.transport;
+      await transport.sendMail({ envelope: node.getEnvelope(), raw });
     } catch (error) {
       throw toDeliveryError(error as SmtpFailure);
     }
@@ -101,6 +113,7 @@ export class SmtpMailer implements Mailer {
 
   async close(): Promise<void> {
     this.transport.close();
+    if (this.urgentTransport !== this.transport) this.urgentTransport.close();
   }
 }
 

@@ -18,6 +18,8 @@ export interface JobAttempt {
   job: JobRow;
   /** When a failure of this attempt would be retried; null when this is the last attempt. */
   retryAtMs: number | null;
+  /** Started for a caller who waits for it (`runAndWait`: a mint, a resend), not by the poller. */
+  fresh?: boolean;
 }
 
 export type JobHandler = (attempt: JobAttempt) => Promise<JobResult>;
@@ -184,7 +186,7 @@ export class JobRunner {
   private track(job: JobRow, pool: Pool): void {
     this.running[pool] += 1;
     this.started.set(job.id, (this.started.get(job.id) ?? 0) + 1);
-    const running = this.runExclusive(job).finally(() => {
+    const running = this.runExclusive(job, pool).finally(() => {
       this.running[pool] -= 1;
       const runs = (this.started.get(job.id) ?? 1) - 1;
       if (runs > 0) this.started.set(job.id, runs);
@@ -195,9 +197,9 @@ export class JobRunner {
     this.inflight.add(running);
   }
 
-  private async runExclusive(job: JobRow): Promise<void> {
+  private async runExclusive(job: JobRow, pool: Pool): Promise<void> {
     const previous = this.licenseLocks.get(job.license_id) ?? Promise.resolve();
-    const current = previous.then(() => this.run(job));
+    const current = previous.then(() => this.run(job, pool));
     const settled = current.catch(() => undefined);
     this.licenseLocks.set(job.license_id, settled);
     try {
@@ -207,11 +209,11 @@ export class JobRunner {
     }
   }
 
-  private async run(job: JobRow): Promise<void> {
+  private async run(job: JobRow, pool: Pool): Promise<void> {
     const retryAtMs = nextRetryAtMs(job, this.clock.now().getTime(), this.options.retry);
     let result: JobResult;
     try {
-      result = await this.handlers[job.kind]({ job, retryAtMs });
+      result = await this.handlers[job.kind]({ job, retryAtMs, fresh: pool === 'fresh' });
     } catch (error) {
       this.log.error({ err: error, jobId: job.id, kind: job.kind }, 'job failed unexpectedly');
       result = { outcome: 'retry', error: error instanceof Error ? error.message : String(error) };
