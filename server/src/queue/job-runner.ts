@@ -62,6 +62,8 @@ export class JobRunner {
   private wakeUp: (() => void) | undefined;
   private wokenWhileBusy = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  private releasing: number[] = [];
+  private released: Promise<void> = Promise.resolve();
   private readonly finished = new EventEmitter().setMaxListeners(0);
   readonly instanceId: string;
   /** Whose leases this run's are: the instance and a token of this run. */
@@ -94,6 +96,7 @@ export class JobRunner {
     this.wake();
     await this.loopDone;
     await Promise.allSettled([...this.inflight]);
+    await this.released;
     clearInterval(this.heartbeat);
   }
 
@@ -137,11 +140,7 @@ export class JobRunner {
   private async startFresh(jobId: number): Promise<boolean> {
     if (this.started.has(jobId)) return true;
     if (this.stopped || this.running.fresh >= this.freshConcurrency) {
-      // Not waited for: should the write be lost, the lease runs out (or a restart takes it back).
-      void this.store
-        .releaseJobs([jobId], this.owner)
-        .then(() => this.wake())
-        .catch((error: unknown) => this.log.error({ err: error, jobId }, 'could not hand a job back to the queue'));
+      this.release(jobId);
       return false;
     }
     this.running.fresh += 1;
@@ -156,6 +155,24 @@ export class JobRunner {
     // Not ours to run (another instance has it, or it is done): whoever runs it reports.
     if (job && !this.started.has(job.id)) this.track(job, 'fresh');
     return true;
+  }
+
+  /**
+   * Hands a job leased to this instance back to the queue. Jobs handed back in the same tick (a
+   * burst of mints over the fresh slots) go in one statement, and nobody waits for it: should the
+   * write be lost, the lease runs out (or a restart of this instance takes it back).
+   */
+  private release(jobId: number): void {
+    this.releasing.push(jobId);
+    if (this.releasing.length > 1) return;
+    const earlier = this.released;
+    this.released = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.store.releaseJobs(this.releasing.splice(0), this.owner))
+      .then(
+        () => this.wake(),
+        (error: unknown) => this.log.error({ err: error }, 'could not hand jobs back to the queue'),
+      )
+      .then(() => earlier);
   }
 
   private async loop(): Promise<void> {
