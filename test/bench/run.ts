@@ -249,10 +249,17 @@ const env = {
 const dirs: string[] = [];
 
 // --- the bare baseline --------------------------------------------------------------------------
+// Measured at the start and again right before each phase: the machine's load changes within a
+// run, and each ratio is taken against the baseline measured nearest to it.
 const hello = await startProcess(process.execPath, [RUN_TS, 'test/bench/hello-world.ts'], {}, '/');
+async function baselineNow(phase: string): Promise<number> {
+  const result = await load({ url: hello.url, duration: Math.max(2, Math.round(DURATION_S / 2)) });
+  print(`baseline_before_${phase}_rps`, Math.round(result.requests.average), 'req/s');
+  print(`baseline_before_${phase}_p99`, result.latency.p99, 'ms');
+  return result.requests.average;
+}
 const baseline = await load({ url: hello.url });
-await stopProcess(hello);
-const baselineRps = baseline.requests.average;
+let baselineRps = baseline.requests.average;
 print('baseline_rps', Math.round(baselineRps), 'req/s');
 print('baseline_p99', baseline.latency.p99, 'ms');
 
@@ -265,6 +272,7 @@ const health = await load({ url: `${service.url}/healthz` });
 print('healthz_rps', Math.round(health.requests.average), 'req/s');
 print('healthz_vs_baseline_ratio', health.requests.average / baselineRps);
 
+baselineRps = await baselineNow('mint');
 const mintCounts: MintCounts = { created: 0, sent: 0, other: 0 };
 const cpuBefore = cpuSeconds(service.child.pid);
 const receivedBefore = received.total;
@@ -327,6 +335,7 @@ print(`start_${SIZE}_npx_ms`, Math.round(npx.startMs), 'ms');
 await stopProcess(npx, true);
 
 service = await startService(largeEnv);
+baselineRps = await baselineNow('lookup');
 const lookupHeaders = { authorization: `Bearer ${LOOKUP_TOKEN}` };
 const randomInt = (below: number) => Math.floor(Math.random() * below);
 const byEmail = await load({
@@ -366,15 +375,18 @@ const [byTicket, lookupRss] = await withRss(
 print(`lookup_ticket_${SIZE}_p50`, byTicket.latency.p50, 'ms');
 print(`lookup_ticket_${SIZE}_p99`, byTicket.latency.p99, 'ms');
 print(`lookup_ticket_${SIZE}_rps`, Math.round(byTicket.requests.average), 'req/s');
+print(`lookup_ticket_vs_baseline_ratio`, byTicket.requests.average / baselineRps);
 print(`lookup_ticket_non_2xx`, byTicket.non2xx + byTicket.errors, 'responses');
 print(`lookup_rss_mb`, Math.round(Math.max(...lookupRss)), 'MB');
 
+baselineRps = await baselineNow('mint_large');
 const largeCounts: MintCounts = { created: 0, sent: 0, other: 0 };
 const mintLarge = await load({ url: service.url, requests: mintRequests(largeCounts) });
 print(`mint_${SIZE}_rps`, Math.round(mintLarge.requests.average), 'req/s');
 print(`mint_${SIZE}_p99`, mintLarge.latency.p99, 'ms');
 print(`mint_${SIZE}_vs_baseline_ratio`, mintLarge.requests.average / baselineRps);
 await stopProcess(service);
+await stopProcess(hello);
 if (tokensWrapped) process.stderr.write('note: the token pool wrapped around; raise BENCH_TOKENS\n');
 received.stop();
 await smtp.stop();
