@@ -5,14 +5,17 @@ import type { z } from 'zod';
  * an error about the body as a whole is reported under `body`.
  */
 export function fieldsOf(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // A Map, not an object literal: a field named `constructor` or `__proto__` is a field like any other.
+  const fields = new Map<string, string>();
+  const add = (name: string, why: string) => {
+    if (!fields.has(name)) fields.set(name, why);
+  };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) fields[[...issue.path, key].join('.')] ??= 'is not an accepted field';
+      for (const key of issue.keys) add([...issue.path, key].join('.'), 'is not an accepted field');
       continue;
     }
-    const name = issue.path.length > 0 ? issue.path.join('.') : 'body';
-    fields[name] ??= issue.message;
+    add(issue.path.length > 0 ? issue.path.join('.') : 'body', issue.message);
   }
-  return fields;
+  return Object.fromEntries(fields);
 }

@@ -158,6 +158,27 @@ describe('a kind that needs approval', () => {
     expect(again.body).toMatchObject({ error: { code: 'not_pending' } });
   });
 
+  it('two approvers at once: one approves, the other is told it is no longer pending; one email', async () => {
+    const second = await addPerson(service.dataDir, 'Second Approver', true);
+    const pending = (await mint(service, orderBody('race@acme.example', 3))).body;
+    const answers = await Promise.all([
+      decide(pending.license.id, 'approve', approver),
+      decide(pending.license.id, 'approve', second),
+      decide(pending.license.id, 'reject', second, { reason: 'too late' }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409, 409]);
+    // The approval answers after its delivery attempt; give a stray second one a moment to show.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smtp.messages.filter((m) => m.headers.get('x-mintdesk-license-id') === pending.license.id)).toHaveLength(1);
+    const jobs = await service.store.db
+      .selectFrom('jobs')
+      .select('kind')
+      .where('license_id', '=', pending.license.id)
+      .where('kind', '=', 'deliver')
+      .execute();
+    expect(jobs).toHaveLength(1);
+  });
+
   it('reject needs a reason, closes the issue as rejected, and sends nothing', async () => {
     const pending = (await mint(service, orderBody('rejected@acme.example', 12))).body;
     const missing = await decide(pending.license.id, 'reject', approver, {});

@@ -6,11 +6,14 @@ import { type CliIo, runCli } from '@mintdesk/server/cli.ts';
 import type { LicenseRecord } from '@mintdesk/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MINTDESK_BIN } from '../support/child-service.ts';
+import { ManualClock } from '../support/clock.ts';
 import { useTestService } from '../support/fixture.ts';
 import { request } from '../support/http.ts';
 import { type TestService } from '../support/service.ts';
 
-const fixture = useTestService();
+// The real bin checks licenses against the system clock: mint at today's time, not the suite's
+// fixed date (a license minted at 2026-11-21 expired in real time on 2026-12-01 and failed this).
+const fixture = useTestService({ clock: new ManualClock(new Date()) });
 let service: TestService;
 let license: LicenseRecord;
 let licenseFile: string;

@@ -222,3 +222,19 @@ describe('tokens signed with other algorithms', () => {
     expect(response.status).toBe(401);
   });
 });
+
+describe('unknown fields named like Object.prototype members', () => {
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])(
+    'an unknown field %s is named in the 400 (found by the mint fuzz)',
+    async (name) => {
+      const response = await request(`${service.url}/api/v1/licenses`, {
+        token: await service.appToken(),
+        rawBody: `{"agent":"a","userCount":1,"email":"a@example.org","${name}":[]}`,
+      });
+      expect(response.status).toBe(400);
+      const error = ErrorBody.parse(response.body).error;
+      if (name !== '__proto__') expect(Object.keys(error.fields ?? {})).toContain(name);
+      expect(error.message).not.toBe('Fields refused: .');
+    },
+  );
+});

@@ -4,6 +4,8 @@ import { licenseMessage } from '@mintdesk/server/notify/notify-license.ts';
 import type { LicenseRow } from '@mintdesk/server/store/sql-store.ts';
 import { approvalIssue, rejectedIssue, successIssue } from '@mintdesk/server/tracker/issue-content.ts';
 import { hashPersonToken, newPersonToken } from '@mintdesk/server/people/person-credentials.ts';
+import { fieldsOf } from '@mintdesk/server/validation.ts';
+import { emergencyRequestSchema } from '@mintdesk/shared';
 import { describe, expect, it } from 'vitest';
 
 function row(overrides: Partial<LicenseRow> = {}): LicenseRow {
@@ -142,5 +144,15 @@ describe('personal credentials', () => {
     expect(newPersonToken()).not.toBe(token);
     expect(hashPersonToken(token)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashPersonToken(token)).not.toContain(token.slice(4));
+  });
+});
+
+describe('fieldsOf', () => {
+  it('names fields called like Object.prototype members (regression: the fuzz test sent "constructor")', () => {
+    const body = JSON.parse('{"agent":"a","userCount":1,"email":"a@b.co","constructor":1,"__proto__":2,"toString":3}');
+    const result = emergencyRequestSchema().safeParse(body);
+    expect(result.success).toBe(false);
+    if (!result.success)
+      expect(Object.keys(fieldsOf(result.error)).sort()).toEqual(['__proto__', 'constructor', 'toString']);
   });
 });

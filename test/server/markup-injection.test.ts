@@ -6,7 +6,7 @@ import MarkdownIt from 'markdown-it';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { earlyFailureMessage, licenseMessage } from '@mintdesk/server/notify/notify-license.ts';
 import type { LicenseRow } from '@mintdesk/server/store/sql-store.ts';
-import { markdownLink, markdownText } from '@mintdesk/server/text/markdown.ts';
+import { fromGitlabTitle, markdownLink, markdownText, toGitlabTitle } from '@mintdesk/server/text/markdown.ts';
 import { slackLink, slackText } from '@mintdesk/server/text/slack.ts';
 import { failureIssue, successIssue } from '@mintdesk/server/tracker/issue-content.ts';
 import { RunningClock } from '../support/clock.ts';
@@ -113,6 +113,18 @@ describe('markup injection: GitLab Markdown', () => {
   );
 });
 
+describe('markup injection: GitLab titles', () => {
+  it.each([
+    ['@all', '@\u2060all'],
+    ['(order @all)', '(order @\u2060all)'],
+    ['jane@example.org', 'jane@example.org'],
+    ['a @b @c', 'a @\u2060b @\u2060c'],
+  ])('%j goes to GitLab as %j and reads back unchanged', (title, sent) => {
+    expect(toGitlabTitle(title)).toBe(sent);
+    expect(fromGitlabTitle(toGitlabTitle(title))).toBe(title);
+  });
+});
+
 describe('markup injection: Slack mrkdwn', () => {
   /** Every `<…>` Slack would act on: only our own links, each with exactly one `|`. */
   function controlSequences(text: string): string[] {
@@ -195,6 +207,7 @@ describe('markup injection: through the GitLab stand-in', () => {
         GITLAB_URL: gitlab.url,
         GITLAB_TOKEN: gitlab.token,
         GITLAB_PROJECT_ID: gitlab.projectPath,
+        APPROVAL_KINDS: '',
       },
     });
   });
@@ -226,5 +239,37 @@ describe('markup injection: through the GitLab stand-in', () => {
     expect(html).not.toContain('<b>');
     const outside = decode(html.replace(/<code>[\s\S]*?<\/code>/g, '').replace(/<pre>[\s\S]*?<\/pre>/g, ''));
     expect(outside).not.toMatch(/@all|\/close/);
+  });
+
+  it('keeps an @mention in a caller-chosen order reference from firing in the GitLab title, and reads it back as typed', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const answer = await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
+      token: await service.appToken(),
+      body: {
+        kind: 'order',
+        agent: 'asmith',
+        userCount: 5,
+        email: 'buyer@example.org',
+        licensee: { name: 'Ada Buyer', company: 'Acme Corp' },
+        term: 'perpetual',
+        deployment: 'self-managed',
+        startsAt: today,
+        orderRef: '@all PO-7',
+      },
+    });
+    expect(answer.status).toBe(201);
+    const title = '[Success] - Created a license under buyer@example.org for 5 users (order @all PO-7)';
+    const deadline = Date.now() + 10_000;
+    const issueOf = () => gitlab.issues.find((issue) => issue.description.includes(answer.body.license.id));
+    while (issueOf()?.state !== 'closed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const stored = issueOf()?.title ?? '';
+    // GitLab's mention pattern needs a username character right after the @: the joiner is none.
+    expect(stored).not.toMatch(/(^|[^\w])@[A-Za-z0-9_]/);
+    expect(stored).toContain('buyer@example.org');
+    expect(fromGitlabTitle(stored)).toBe(title);
+    const record = await request<LicenseRecord>(`${service.url}/api/v1/licenses/${answer.body.license.id}`, {
+      token: await service.appToken(),
+    });
+    expect(record.body.issue?.title).toBe(title);
   });
 });

@@ -80,6 +80,7 @@ describe('the ticket sidebar', () => {
     expect(mint.secure).toBe(true);
     expect(mint.jwt).toMatchObject({ algorithm: 'HS256', secret_key: '{{setting.appSecret}}' });
     expect(JSON.parse(mint.data ?? '{}')).toEqual({
+      kind: 'emergency',
       agent: 'Agent Smith',
       email: 'jane@example.org',
       userCount: 25,

@@ -1,5 +1,5 @@
-import type { LicenseRecord } from '@mintdesk/shared';
 import { vi } from 'vitest';
+import { LicenseKind, type LicenseRecord } from '../../zendesk-app/src/policies.ts';
 import type { ZafClient, ZafRequestOptions } from '../../zendesk-app/src/zaf/zaf-client.ts';
 
 export interface StubOptions {
@@ -7,12 +7,58 @@ export interface StubOptions {
   agent?: string;
   locale?: string;
   ticketId?: number;
+  /** What `GET /api/v1/policies` answers (default: all four kinds); a function may throw like ZAF does. */
+  policies?: unknown | (() => Promise<unknown>);
   respond: (options: ZafRequestOptions) => Promise<unknown>;
 }
 
+/** The four kinds as the contract describes them; add-on and order need approval by default. */
+export const POLICIES = {
+  kinds: [
+    {
+      kind: 'emergency',
+      label: 'Emergency trial',
+      fields: ['userCount'],
+      days: 10,
+      maxUsers: 100000,
+      approval: false,
+      trial: true,
+    },
+    {
+      kind: 'transition',
+      label: 'Transition trial',
+      fields: ['userCount', 'reason'],
+      days: 30,
+      maxUsers: 100000,
+      approval: false,
+      trial: true,
+    },
+    {
+      kind: 'addon',
+      label: 'Add-on seats',
+      fields: ['baseLicenseId', 'addUsers', 'totalUsers'],
+      maxUsers: 100000,
+      approval: true,
+      trial: false,
+    },
+    {
+      kind: 'order',
+      label: 'Ordered license',
+      fields: ['userCount', 'licensee', 'term', 'deployment', 'startsAt', 'endsAt', 'orderRef'],
+      maxUsers: 100000,
+      approval: true,
+      trial: false,
+    },
+  ],
+};
+
 /** A ZAF client stubbed the way Zendesk's scaffolds do: `app.registered` fires asynchronously. */
 export function stubZafClient(options: StubOptions) {
-  const request = vi.fn((req: ZafRequestOptions) => options.respond(req));
+  const policies = options.policies ?? POLICIES;
+  const request = vi.fn((req: ZafRequestOptions) => {
+    if (isPolicies(req)) return typeof policies === 'function' ? policies() : Promise.resolve(policies);
+    return options.respond(req);
+  });
   const invoke = vi.fn(async () => ({}));
   const client: ZafClient = {
     get: vi.fn(async () => ({
@@ -34,28 +80,34 @@ export function stubZafClient(options: StubOptions) {
 
 export function record(overrides: {
   id?: string;
+  kind?: string;
   status?: 'sent' | 'queued' | 'failed';
   issuedAt?: string;
+  expiresAt?: string | null;
+  userCount?: number;
   error?: string;
   issueState?: 'open' | 'closed' | null;
 }): LicenseRecord {
   const issuedAt = overrides.issuedAt ?? '2026-11-21T09:30:00.000Z';
-  const expiresAt = new Date(new Date(issuedAt).getTime() + 10 * 86_400_000).toISOString();
+  const expiresAt =
+    overrides.expiresAt === null
+      ? null
+      : (overrides.expiresAt ?? new Date(new Date(issuedAt).getTime() + 10 * 86_400_000).toISOString());
   const status = overrides.status ?? 'sent';
   return {
     license: {
       id: overrides.id ?? 'lic_abcdefgh23456789',
-      kind: 'emergency',
+      kind: LicenseKind.parse(overrides.kind ?? 'emergency'),
       key: 'eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJsaWMifQ.c2ln',
       issuedAt,
       expiresAt,
-      userCount: 25,
+      userCount: overrides.userCount ?? 25,
       email: 'jane@example.org',
       agent: 'Agent Smith',
       ticketId: 1234,
     },
-    delivery: { status, attempts: 1, ...(overrides.error ? { error: overrides.error } : {}) },
     approval: { status: 'not_required' },
+    delivery: { status, attempts: 1, ...(overrides.error ? { error: overrides.error } : {}) },
     issue:
       overrides.issueState === null
         ? null
@@ -68,6 +120,30 @@ export function record(overrides: {
                 : '[Failure] - Could not create a license under jane@example.org for 25 users',
           },
   };
+}
+
+/** What a mint of a kind needing approval answers (202): no key, delivery held, one open issue. */
+export function pendingRecord(overrides: { id?: string; kind?: string; userCount?: number } = {}): LicenseRecord {
+  const users = overrides.userCount ?? 50;
+  return {
+    license: {
+      id: overrides.id ?? 'lic_pending2345678abc',
+      kind: LicenseKind.parse(overrides.kind ?? 'order'),
+      issuedAt: '2026-11-21T09:30:00.000Z',
+      expiresAt: '2027-11-20T23:59:59.000Z',
+      userCount: users,
+      email: 'jane@example.org',
+      agent: 'Agent Smith',
+      ticketId: 1234,
+    },
+    approval: { status: 'pending' },
+    delivery: { status: 'held', attempts: 0 },
+    issue: { id: '7', state: 'open', title: `[Approval needed] - License under jane@example.org for ${users} users` },
+  };
+}
+
+export function isPolicies(options: ZafRequestOptions): boolean {
+  return (options.type ?? 'GET') === 'GET' && options.url.endsWith('/api/v1/policies');
 }
 
 export function isMint(options: ZafRequestOptions): boolean {

@@ -1,4 +1,5 @@
-import { ErrorBody, LicenseList, LicenseRecord, type MintRequest } from '@mintdesk/shared';
+import { ErrorBody } from '@mintdesk/shared';
+import { LicenseList, LicenseRecord, type MintBody, PoliciesAnswer } from './policies.ts';
 import type { ZafClient, ZafRequestFailure, ZafRequestOptions } from './zaf/zaf-client.ts';
 
 /** A refusal or failure from the service, in the contract's error shape. */
@@ -17,10 +18,13 @@ export class ApiError extends Error {
 const TOKEN_EXPIRY_S = 300;
 
 export interface LicenseApi {
-  mint(request: MintRequest, idempotencyKey: string): Promise<LicenseRecord>;
+  /** Mints (201) or files a request waiting for approval (202, `approval.status: "pending"`). */
+  mint(body: MintBody, idempotencyKey: string): Promise<LicenseRecord>;
   get(id: string): Promise<LicenseRecord>;
   listByEmail(email: string): Promise<LicenseRecord[]>;
   resend(id: string): Promise<LicenseRecord>;
+  /** The enabled kinds with their durations, limits and approval: the form's source of truth. */
+  policies(): Promise<PoliciesAnswer>;
   addInternalNote(ticketId: number, body: string): Promise<void>;
 }
 
@@ -50,13 +54,13 @@ export function createLicenseApi(client: ZafClient, serverUrl: string): LicenseA
   }
 
   return {
-    mint: (request, idempotencyKey) =>
+    mint: (body, idempotencyKey) =>
       call(
         '/api/v1/licenses',
         {
           type: 'POST',
           contentType: 'application/json',
-          data: JSON.stringify(request),
+          data: JSON.stringify(body),
           headers: { 'Idempotency-Key': idempotencyKey },
         },
         (value) => LicenseRecord.parse(value),
@@ -72,6 +76,7 @@ export function createLicenseApi(client: ZafClient, serverUrl: string): LicenseA
       call(`/api/v1/licenses/${encodeURIComponent(id)}/resend`, { type: 'POST' }, (value) =>
         LicenseRecord.parse(value),
       ),
+    policies: () => call('/api/v1/policies', {}, (value) => PoliciesAnswer.parse(value)),
     async addInternalNote(ticketId, body) {
       try {
         await client.request({

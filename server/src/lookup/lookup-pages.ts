@@ -35,7 +35,7 @@ export function signInPage(options: { next: string; error?: string }): string {
     'Sign in',
     `<section class="card card--narrow">
   <h1>Sign in to the license lookup</h1>
-  <p class="hint">Use the lookup token from the Mintdesk service (LOOKUP_TOKEN, or the file its start-up output names).</p>
+  <p class="hint">Use your personal credential (from <code>mintdesk people add</code>), or the service's shared lookup token (LOOKUP_TOKEN, or the file its start-up output names).</p>
   <form method="post" action="/lookup/sign-in" class="stack">
     <input type="hidden" name="next" value="${h(options.next)}">
     <div class="field">
@@ -155,7 +155,9 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
   const backTo = `/lookup?q=${encodeURIComponent(model.query)}`;
   const until = license.expiresAt === null ? 'no end date' : license.expiresAt.slice(0, 10);
   const validity = !signed
-    ? `${pending ? 'not yet issued: waiting for approval' : 'never issued'}${license.expiresAt !== null ? ` (would end ${until})` : ''}`
+    ? pending
+      ? `not yet issued: waiting for approval${license.expiresAt !== null ? ` (would end ${until})` : ''}`
+      : 'never issued'
     : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${expired ? 'neutral' : 'success'}">${expired ? 'expired' : 'active'}</span>`;
   const approvalText =
     approval.status === 'not_required'

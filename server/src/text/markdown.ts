@@ -29,3 +29,20 @@ export function markdownLink(label: string, url: string): string {
   const destination = url.replace(/[<>\\`"'()[\]{}|^\s]/g, (char) => encodeURIComponent(char));
   return `[${label}](<${destination}>)`;
 }
+
+const WORD_JOINER = '\u2060';
+
+/**
+ * An issue title as sent to GitLab, which turns an `@name` in a title into a mention that notifies
+ * (titles are mentionable there). Titles are fixed by the contract and carry caller text (the order
+ * reference), so they cannot be escaped visibly: an invisible word joiner after an `@` that could
+ * start a mention keeps it from being one. Email addresses are untouched (their `@` follows a word
+ * character). `fromGitlabTitle` removes the joiners again when the title is read back.
+ */
+export function toGitlabTitle(title: string): string {
+  return title.replace(/(^|[^\p{L}\p{N}_])@/gu, `$1@${WORD_JOINER}`);
+}
+
+export function fromGitlabTitle(title: string): string {
+  return title.replaceAll(WORD_JOINER, '');
+}

@@ -2,6 +2,7 @@ import type { IssueState } from '@mintdesk/shared';
 import type { Clock } from '../clock.ts';
 import { retryAfterMs } from '../retry-after.ts';
 import { type IssueSnapshot, type IssueSpec, type Tracker, TrackerUnavailableError } from './tracker.ts';
+import { fromGitlabTitle, toGitlabTitle } from '../text/markdown.ts';
 
 export interface GitlabSettings {
   /** e.g. `https://gitlab.example.com` (the API lives under `/api/v4`). */
@@ -62,7 +63,7 @@ export class GitlabTracker implements Tracker {
 
   async saveIssue(licenseId: string | null, spec: IssueSpec, knownId: string | null): Promise<IssueSnapshot> {
     const labels = licenseId === null ? spec.labels : [...spec.labels, licenseLabel(licenseId)];
-    const fields = { title: spec.title, description: spec.body, labels: labels.join(',') };
+    const fields = { title: toGitlabTitle(spec.title), description: spec.body, labels: labels.join(',') };
     let iid = knownId;
     if (iid === null && licenseId !== null) iid = (await this.findByLicense(licenseId))?.iid.toString() ?? null;
     if (iid !== null) {
@@ -137,7 +138,7 @@ export class GitlabTracker implements Tracker {
   private remember(issue: GitlabIssue): IssueSnapshot {
     const snapshot: IssueSnapshot = {
       id: String(issue.iid),
-      title: issue.title,
+      title: fromGitlabTitle(issue.title),
       state: stateOf(issue.state),
       ...(issue.web_url ? { url: issue.web_url } : {}),
     };

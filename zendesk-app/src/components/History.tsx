@@ -1,17 +1,19 @@
-import type { LicenseRecord } from '@mintdesk/shared';
 import { Button } from '@zendeskgarden/react-buttons';
 import { useState } from 'react';
 import { utcDate } from '../dates.ts';
 import { useT } from '../i18n.tsx';
+import { isPending, type LicenseRecord } from '../policies.ts';
 
 export interface HistoryProps {
-  records: LicenseRecord[];
+  records: readonly LicenseRecord[];
   error?: string;
+  /** Kind → its label from the policies (a disabled kind shows its id). */
+  kindLabel: (kind: string | undefined) => string;
   onResend: (id: string) => Promise<string>;
 }
 
 /** Earlier licenses for this requester, newest first, each with a confirmed Resend. */
-export function History({ records, error, onResend }: HistoryProps) {
+export function History({ records, error, kindLabel, onResend }: HistoryProps) {
   const t = useT();
   const [confirming, setConfirming] = useState<string | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
@@ -34,41 +36,46 @@ export function History({ records, error, onResend }: HistoryProps) {
       {records.length === 0 && !error ? <p className="muted">{t('history.empty')}</p> : null}
       {outcome ? <p aria-live="polite">{outcome}</p> : null}
       <ul>
-        {records.map(({ license, delivery, issue }) => (
-          <li key={license.id}>
-            <div>
-              <code>{license.id}</code>{' '}
-              <span
-                className={`badge badge--${delivery.status === 'sent' ? 'success' : delivery.status === 'queued' ? 'warning' : 'danger'}`}
-              >
-                {t(`result.status.${delivery.status}`)}
-              </span>
-              {issue ? <span className="badge">{t(`state.${issue.state}`)}</span> : null}
-            </div>
-            <div className="muted">
-              {t('history.item', {
-                users: license.userCount,
-                from: utcDate(license.issuedAt),
-                until: utcDate(license.expiresAt),
-              })}
-            </div>
-            {confirming === license.id ? (
-              <div className="confirm">
-                <p>{t('history.resendConfirm', { id: license.id, email: license.email })}</p>
-                <Button size="small" isPrimary onClick={() => resend(license.id)}>
-                  {t('history.resend')}
-                </Button>{' '}
-                <Button size="small" isBasic onClick={() => setConfirming(undefined)}>
-                  {t('history.cancel')}
-                </Button>
+        {records.map((record) => {
+          const { license, delivery, issue } = record;
+          const pending = isPending(record);
+          const tone =
+            pending || delivery.status === 'queued' ? 'warning' : delivery.status === 'sent' ? 'success' : 'danger';
+          return (
+            <li key={license.id}>
+              <div>
+                <code>{license.id}</code>{' '}
+                <span className={`badge badge--${tone}`}>
+                  {pending ? t('result.waiting') : t(`result.status.${delivery.status}`)}
+                </span>
+                {issue ? <span className="badge">{t(`state.${issue.state}`)}</span> : null}
               </div>
-            ) : (
-              <Button size="small" disabled={busy === license.id} onClick={() => setConfirming(license.id)}>
-                {t('history.resend')}
-              </Button>
-            )}
-          </li>
-        ))}
+              <div className="muted">
+                {t('history.item', {
+                  kind: kindLabel(license.kind),
+                  users: license.userCount,
+                  from: utcDate(license.issuedAt),
+                  until: license.expiresAt ? utcDate(license.expiresAt) : t('result.noEnd'),
+                })}
+              </div>
+              {pending || record.approval?.status === 'rejected' ? null : confirming === license.id ? (
+                <div className="confirm">
+                  <p>{t('history.resendConfirm', { id: license.id, email: license.email })}</p>
+                  <Button size="small" isPrimary onClick={() => resend(license.id)}>
+                    {t('history.resend')}
+                  </Button>{' '}
+                  <Button size="small" isBasic onClick={() => setConfirming(undefined)}>
+                    {t('history.cancel')}
+                  </Button>
+                </div>
+              ) : (
+                <Button size="small" disabled={busy === license.id} onClick={() => setConfirming(license.id)}>
+                  {t('history.resend')}
+                </Button>
+              )}
+            </li>
+          );
+        })}
       </ul>
     </section>
   );

@@ -1,24 +1,24 @@
-import { type LicenseRecord, mintRequestSchema } from '@mintdesk/shared';
 import { Alert } from '@zendeskgarden/react-notifications';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, createLicenseApi } from '../api.ts';
+import { createLicenseApi, type LicenseApi } from '../api.ts';
+import { DuplicateDialog } from '../components/DuplicateDialog.tsx';
 import { History } from '../components/History.tsx';
-import { type FieldName, type FormValues, MintForm } from '../components/MintForm.tsx';
-import { MintResult, type NoteState } from '../components/MintResult.tsx';
+import { MintForm } from '../components/MintForm.tsx';
+import { MintResult } from '../components/MintResult.tsx';
+import { PoliciesError } from '../components/PoliciesError.tsx';
 import { useAutoResize } from '../components/use-auto-resize.ts';
-import { issuedWithinDays, utcDate, utcDateTime } from '../dates.ts';
-import { I18nProvider, type Translate, useT } from '../i18n.tsx';
+import { utcDate } from '../dates.ts';
+import { describeError } from '../describe-error.ts';
+import { recentLicense } from '../hooks/use-duplicate-guard.ts';
+import { useHistory } from '../hooks/use-history.ts';
+import { useMint } from '../hooks/use-mint.ts';
+import { useMintForm } from '../hooks/use-mint-form.ts';
+import { guardDays, usePolicies } from '../hooks/use-policies.ts';
+import { useSendLicense } from '../hooks/use-send-license.ts';
+import { I18nProvider, useT } from '../i18n.tsx';
+import type { KnownPolicy } from '../policies.ts';
 import { useClient } from '../zaf/ClientProvider.tsx';
 import { type TicketContext, useTicketContext } from './use-ticket-context.ts';
-
-const LICENSE_DAYS = 10;
-const MAX_USER_COUNT = 100_000;
-const POLL_INTERVAL_MS = 3000;
-const POLL_LIMIT = 100;
-const MintRequest = mintRequestSchema(MAX_USER_COUNT);
-
-/** Maps the server's field names (and zod's) to the form's. */
-const FIELD_OF: Record<string, FieldName> = { email: 'email', agent: 'agent', userCount: 'userCount' };
 
 export function TicketSidebar() {
   const client = useClient();
@@ -39,140 +39,111 @@ function Loading({ error }: { error?: string }) {
   return <p className="muted">{error ? t('error.unknown', { message: error }) : t('loading')}</p>;
 }
 
+/** Waits for the policies: the form offers exactly the kinds and limits the service has. */
 function SidebarBody({ context }: { context: TicketContext }) {
   const t = useT();
   const client = useClient();
   const api = useMemo(() => createLicenseApi(client, context.serverUrl), [client, context.serverUrl]);
-  const [values, setValues] = useState<FormValues>({
-    email: context.requesterEmail,
-    agent: context.agentName,
-    userCount: '',
-  });
-  const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
-  const [formError, setFormError] = useState<string | undefined>();
-  const [sending, setSending] = useState(false);
-  const [result, setResult] = useState<LicenseRecord | undefined>();
-  const [note, setNote] = useState<NoteState | undefined>();
-  const [history, setHistory] = useState<LicenseRecord[]>([]);
-  const [historyError, setHistoryError] = useState<string | undefined>();
-  // One key per attempt: a double click or a retry after a lost answer never mints twice.
-  const idempotencyKey = useRef(crypto.randomUUID());
-  const sendingRef = useRef(false);
-
-  const loadHistory = useCallback(
-    async (email: string) => {
-      if (!email.includes('@')) return setHistory([]);
-      try {
-        setHistory(await api.listByEmail(email));
-        setHistoryError(undefined);
-      } catch (error) {
-        setHistoryError(describe(error, t));
-      }
-    },
-    [api, t],
-  );
-
-  useEffect(() => {
-    void loadHistory(context.requesterEmail);
-  }, [context.requesterEmail, loadHistory]);
-
-  usePollWhileQueued(result, api.get, (record) => {
-    setResult(record);
-    void loadHistory(record.license.email);
-  });
-
-  const onChange = (name: FieldName, value: string) => {
-    setValues((previous) => ({ ...previous, [name]: value }));
-    setErrors((previous) => ({ ...previous, [name]: undefined }));
-    idempotencyKey.current = crypto.randomUUID();
-  };
-
-  const onSubmit = async () => {
-    if (sendingRef.current) return;
-    const parsed = MintRequest.safeParse({
-      agent: values.agent.trim(),
-      email: values.email.trim(),
-      userCount: values.userCount.trim() === '' ? undefined : Number(values.userCount),
-      ...(context.ticketId ? { ticketId: context.ticketId } : {}),
-      ...(context.ticketUrl ? { ticketUrl: context.ticketUrl } : {}),
-    });
-    if (!parsed.success) {
-      const found: Partial<Record<FieldName, string>> = {};
-      for (const issue of parsed.error.issues) {
-        const name = FIELD_OF[String(issue.path[0])];
-        if (name) found[name] ??= clientMessage(name, t);
-      }
-      setErrors(found);
-      return;
-    }
-    sendingRef.current = true;
-    setSending(true);
-    setFormError(undefined);
-    try {
-      const record = await api.mint(parsed.data, idempotencyKey.current);
-      idempotencyKey.current = crypto.randomUUID();
-      setResult(record);
-      setNote(undefined);
-      void loadHistory(record.license.email);
-      if (context.ticketId) {
-        api.addInternalNote(context.ticketId, noteBody(record, t)).then(
-          () => setNote({ added: true }),
-          (error: unknown) => setNote({ added: false, error: describe(error, t) }),
-        );
-      }
-    } catch (error) {
-      const apiError = error instanceof ApiError ? error : undefined;
-      const fieldErrors: Partial<Record<FieldName, string>> = {};
-      for (const [name, why] of Object.entries(apiError?.fields ?? {})) {
-        const field = FIELD_OF[name];
-        if (field) fieldErrors[field] = why;
-      }
-      setErrors(fieldErrors);
-      if (Object.keys(fieldErrors).length === 0) setFormError(describe(error, t));
-    } finally {
-      sendingRef.current = false;
-      setSending(false);
-    }
-  };
-
-  const recent = history.find(
-    (record) =>
-      record.license.id !== result?.license.id && issuedWithinDays(record.license.issuedAt, LICENSE_DAYS, new Date()),
-  );
-
+  const policies = usePolicies(api);
   return (
     <>
       <h1 className="title">{t('title')}</h1>
-      <p className="muted">{t('intro', { days: LICENSE_DAYS })}</p>
+      {policies.status === 'loading' ? <p className="muted">{t('policies.loading')}</p> : null}
+      {policies.status === 'failed' ? (
+        <PoliciesError message={describeError(policies.error, t)} onRetry={policies.retry} />
+      ) : null}
+      {policies.status === 'ready' && policies.policies.length === 0 ? (
+        <Alert type="warning" className="block">
+          {t('policies.none')}
+        </Alert>
+      ) : null}
+      {policies.status === 'ready' && policies.policies.length > 0 ? (
+        <Sidebar api={api} context={context} policies={policies.policies} />
+      ) : null}
+    </>
+  );
+}
+
+interface SidebarProps {
+  api: LicenseApi;
+  context: TicketContext;
+  policies: readonly KnownPolicy[];
+}
+
+function Sidebar({ api, context, policies }: SidebarProps) {
+  const t = useT();
+  const defaultKind = policies.find((policy) => policy.kind === 'emergency')?.kind ?? policies[0]?.kind ?? 'emergency';
+  const form = useMintForm(context, defaultKind, t);
+  const historyEmail = useSettled(form.values.email.trim(), 400);
+  const history = useHistory(api, historyEmail.includes('@') ? historyEmail : context.requesterEmail);
+  const kindLabel = useCallback(
+    (kind: string | undefined) => policies.find((p) => p.kind === (kind ?? 'emergency'))?.label ?? kind ?? '',
+    [policies],
+  );
+  const minting = useMint(api, context.ticketId, kindLabel, t, () => void history.reload());
+  const days = guardDays(policies);
+  const formRef = useRef<HTMLDivElement>(null);
+  const sending = useSendLicense({
+    api,
+    policy: policies.find((candidate) => candidate.kind === form.kind),
+    guardDays: days,
+    form,
+    minting,
+    history: history.records,
+    t,
+    focusSend: () => formRef.current?.querySelector<HTMLButtonElement>('button[type="submit"]')?.focus(),
+  });
+  const recent = recentLicense(history.records, days, minting.result?.license.id);
+
+  return (
+    <>
       {recent ? (
         <Alert type="warning" className="block">
           {t('warning.recent', {
             email: recent.license.email,
             date: utcDate(recent.license.issuedAt),
-            until: utcDate(recent.license.expiresAt),
+            until: recent.license.expiresAt ? utcDate(recent.license.expiresAt) : t('result.noEnd'),
           })}
         </Alert>
       ) : null}
-      <MintForm values={values} errors={errors} sending={sending} onChange={onChange} onSubmit={onSubmit} />
-      {formError ? (
+      <div ref={formRef} className="block">
+        <MintForm
+          policies={policies}
+          form={form}
+          records={history.records}
+          busy={sending.busy}
+          locked={sending.locked}
+          onSubmit={sending.send}
+        />
+      </div>
+      {sending.question ? (
+        <DuplicateDialog
+          recent={sending.question.recent}
+          busy={minting.busy}
+          onResend={sending.resendRecent}
+          onIssueAnother={sending.issueAnother}
+          onCancel={sending.cancel}
+        />
+      ) : null}
+      {sending.formError ? (
         <Alert type="error" className="block">
-          {formError}
+          {sending.formError}
         </Alert>
       ) : null}
       <div role="status" aria-live="polite" className="block">
-        {result ? <MintResult record={result} note={note} /> : null}
+        {minting.result ? <MintResult record={minting.result} note={minting.note} /> : null}
       </div>
       <History
-        records={history}
-        error={historyError}
+        records={history.records}
+        error={history.error === undefined ? undefined : describeError(history.error, t)}
+        kindLabel={kindLabel}
         onResend={async (id) => {
           try {
             const record = await api.resend(id);
-            if (record.license.id === result?.license.id) setResult(record);
-            void loadHistory(record.license.email);
+            void history.reload();
             return t('history.resent', { id, status: t(`result.status.${record.delivery.status}`) });
           } catch (error) {
-            return describe(error, t);
+            return describeError(error, t);
           }
         }}
       />
@@ -180,58 +151,12 @@ function SidebarBody({ context }: { context: TicketContext }) {
   );
 }
 
-/** Follows a queued delivery until the service says sent or failed. */
-function usePollWhileQueued(
-  record: LicenseRecord | undefined,
-  get: (id: string) => Promise<LicenseRecord>,
-  onUpdate: (record: LicenseRecord) => void,
-) {
-  const queuedId = record?.delivery.status === 'queued' ? record.license.id : undefined;
-  const update = useRef(onUpdate);
-  update.current = onUpdate;
+/** The value once it has stopped changing for `ms`: the history follows the typed email without a call per key. */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
   useEffect(() => {
-    if (!queuedId) return;
-    let polls = 0;
-    let stopped = false;
-    const timer = setInterval(async () => {
-      polls += 1;
-      if (polls > POLL_LIMIT) return clearInterval(timer);
-      try {
-        const next = await get(queuedId);
-        if (!stopped && (next.delivery.status !== 'queued' || next.issue?.state !== record?.issue?.state))
-          update.current(next);
-      } catch {
-        // A passing network error: the next poll tries again.
-      }
-    }, POLL_INTERVAL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [queuedId, get, record?.issue?.state]);
-}
-
-function clientMessage(name: FieldName, t: Translate): string {
-  if (name === 'email') return t('error.email');
-  if (name === 'userCount') return t('error.userCount', { max: MAX_USER_COUNT });
-  return t('error.agent');
-}
-
-function describe(error: unknown, t: Translate): string {
-  if (error instanceof ApiError) return error.code === 'network_error' ? t('error.network') : error.message;
-  return t('error.unknown', { message: error instanceof Error ? error.message : String(error) });
-}
-
-function noteBody(record: LicenseRecord, t: Translate): string {
-  const { license, delivery, issue } = record;
-  return t('note.body', {
-    id: license.id,
-    users: license.userCount,
-    email: license.email,
-    agent: license.agent,
-    from: utcDateTime(license.issuedAt),
-    until: utcDateTime(license.expiresAt),
-    status: delivery.status,
-    issue: issue ? `${issue.title} (${issue.state})` : '—',
-  });
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
 }
