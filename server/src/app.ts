@@ -263,7 +263,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   // Once this instance holds its address (so no other live instance can share its identity): the
   // jobs an earlier run of it held when it died are taken back now, not when their leases run out.
   app.addHook('onListen', async () => {
-    const reclaimed = await deps.store.reclaimOwnLeases(runner.instanceId, runner.owner);
+    const reclaimed = await deps.store.reclaimOwnLeases(runner.instanceId, [runner.owner, runner.freshOwner]);
     if (reclaimed > 0) log.info({ reclaimed }, 'took back the jobs this instance held before it stopped');
     runner.wake();
   });

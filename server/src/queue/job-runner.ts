@@ -68,6 +68,8 @@ export class JobRunner {
   readonly instanceId: string;
   /** Whose leases this run's are: the instance and a token of this run. */
   readonly owner: string;
+  /** Leases of fresh jobs written for this run to start itself (`newLease`), until it takes them. */
+  readonly freshOwner: string;
   private readonly freshConcurrency: number;
 
   constructor(
@@ -79,6 +81,7 @@ export class JobRunner {
   ) {
     this.instanceId = options.instanceId ?? `anonymous-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.owner = `${this.instanceId}#${crypto.randomBytes(6).toString('base64url')}`;
+    this.freshOwner = `${this.owner}+fresh`;
     this.freshConcurrency = options.freshConcurrency ?? options.concurrency;
   }
 
@@ -107,7 +110,7 @@ export class JobRunner {
 
   /** The lease a job written now for this instance to run itself gets (see `runAndWait`). */
   newLease(nowMs: number = this.clock.now().getTime()): Lease {
-    return { owner: this.owner, untilMs: nowMs + this.options.leaseMs };
+    return { owner: this.freshOwner, untilMs: nowMs + this.options.leaseMs };
   }
 
   /**
@@ -146,7 +149,8 @@ export class JobRunner {
     this.running.fresh += 1;
     let job: JobRow | undefined;
     try {
-      job = (await this.store.ownedJob(jobId, this.owner)) ?? (await this.claim(1, jobId))[0];
+      // Taken, not merely read: a job this runner's poller claimed meanwhile is not run twice.
+      job = (await this.store.takeFreshJob(jobId, this.freshOwner, this.owner)) ?? (await this.claim(1, jobId))[0];
     } catch (error) {
       this.running.fresh -= 1;
       throw error;
@@ -167,7 +171,7 @@ export class JobRunner {
     if (this.releasing.length > 1) return;
     const earlier = this.released;
     this.released = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.store.releaseJobs(this.releasing.splice(0), this.owner))
+      .then(() => this.store.releaseJobs(this.releasing.splice(0), this.freshOwner))
       .then(
         () => this.wake(),
         (error: unknown) => this.log.error({ err: error }, 'could not hand jobs back to the queue'),

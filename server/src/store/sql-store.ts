@@ -360,15 +360,21 @@ export class SqlStore {
     });
   }
 
-  /** A job this instance leased when it wrote it (a fresh mint's delivery), not yet finished. */
-  async ownedJob(jobId: number, owner: string): Promise<JobRow | undefined> {
-    return this.db
-      .selectFrom('jobs')
-      .selectAll()
-      .where('id', '=', jobId)
-      .where('state', '=', 'running')
-      .where('lease_owner', '=', owner)
-      .executeTakeFirst();
+  /**
+   * Takes a job this instance leased when it wrote it (a fresh mint's delivery, leased to
+   * `freshOwner`) for running under `owner`: one statement, so only one taker ever gets it.
+   */
+  async takeFreshJob(jobId: number, freshOwner: string, owner: string): Promise<JobRow | undefined> {
+    return this.writes.run((db) =>
+      db
+        .updateTable('jobs')
+        .set({ lease_owner: owner })
+        .where('id', '=', jobId)
+        .where('state', '=', 'running')
+        .where('lease_owner', '=', freshOwner)
+        .returningAll()
+        .executeTakeFirst(),
+    );
   }
 
   /** Keeps the leases of the given jobs `owner` is running from running out. */
@@ -413,7 +419,7 @@ export class SqlStore {
    * pending at start, instead of waiting for their leases to run out. Lease owners are
    * `INSTANCE_ID#run`: everything under this instance's id but another run's is reclaimed.
    */
-  async reclaimOwnLeases(instanceId: string, currentOwner: string): Promise<number> {
+  async reclaimOwnLeases(instanceId: string, currentOwners: string[]): Promise<number> {
     const prefix = `${instanceId}#`;
     const result = await this.writes.run((db) =>
       db
@@ -421,7 +427,7 @@ export class SqlStore {
         .set({ state: 'pending', lease_until_ms: null, lease_owner: null })
         .where('state', '=', 'running')
         .where((eb) => eb(eb.fn('substr', ['lease_owner', eb.lit(1), eb.lit(prefix.length)]), '=', prefix))
-        .where('lease_owner', '!=', currentOwner)
+        .where('lease_owner', 'not in', currentOwners)
         .executeTakeFirst(),
     );
     return Number(result.numUpdatedRows);
