@@ -31,6 +31,15 @@ import { wellKnownRoutes } from './routes/well-known.ts';
 import { SessionStore } from './store/session-store.ts';
 import type { SqlStore } from './store/sql-store.ts';
 import type { Tracker } from './tracker/tracker.ts';
+import { pageSessions } from './reports/page-session.ts';
+import { reportRoutes } from './reports/report-routes.ts';
+import { ReportSchedule } from './reports/report-schedule.ts';
+import { RevocationService } from './revocation/revocation-service.ts';
+import { revocationRoutes } from './revocation/revocation-routes.ts';
+import { ReportRunStore } from './store/report-run-store.ts';
+import { UsageStore } from './store/usage-store.ts';
+import { usageRoutes } from './usage/usage-routes.ts';
+import { UsageService } from './usage/usage-service.ts';
 
 /** Every side effect the service has, each behind a small interface with a real adapter. */
 export interface Deps {
@@ -206,13 +215,14 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(new AppError('not_found').toBody()));
 
+  const apiBudget = createApiLimiter(config.rateLimits);
   await app.register(licenseRoutes, {
     licenses,
     kinds: kindSettings,
     enabledKinds: config.enabledKinds,
     approvalKinds: config.approvalKinds,
     requireCaller,
-    budget: createApiLimiter(config.rateLimits),
+    budget: apiBudget,
   });
   await app.register(wellKnownRoutes, { keys: deps.keys });
   await app.register(metricsRoutes, { metrics });
@@ -228,6 +238,47 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     sessionStore: new SessionStore(deps.store.db),
     failures,
   });
+  // Usage check-ins, the usage report (API and /reports), revocation.
+  const usageStore = new UsageStore(deps.store.db, deps.store.dialect);
+  const sessions = pageSessions({
+    lookupToken: config.lookupToken,
+    store: new SessionStore(deps.store.db),
+    personStillThere: async (credential) => (await people.bySessionCredential(credential)) !== undefined,
+    clock: deps.clock,
+  });
+  await app.register(usageRoutes, {
+    usage: new UsageService(
+      { store: usageStore, keys: deps.keys, clock: deps.clock },
+      { perLicensePerMinute: config.usagePerLicensePerMinute },
+    ),
+    failures,
+  });
+  await app.register(reportRoutes, { store: usageStore, clock: deps.clock, sessions, requireCaller });
+  await app.register(revocationRoutes, {
+    revocations: new RevocationService({
+      ...syncDeps,
+      usage: usageStore,
+      licenses,
+      notifier: deps.notifier,
+    }),
+    store: usageStore,
+    sessions,
+    requireCaller,
+    budget: apiBudget,
+  });
+  const reportSchedule = config.usageReportEmail
+    ? new ReportSchedule(
+        { runs: new ReportRunStore(deps.store.db), usage: usageStore, mailer: deps.mailer, clock: deps.clock, log },
+        {
+          recipients: config.usageReportEmail.to,
+          everyDays: config.usageReportEmail.everyDays,
+          checkEveryMs: config.reportCheckMs,
+          mailFrom: config.mailFrom,
+          publicUrl: config.publicUrl,
+        },
+      )
+    : undefined;
+
   if (config.preview) {
     await app.register(previewRoutes, {
       appSecret: config.appSecret,
@@ -259,6 +310,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     const released = await deps.store.releaseAbandonedJobs();
     if (released > 0) log.info({ released }, 'resuming jobs left unfinished by the previous run');
     runner.start();
+    reportSchedule?.start();
   });
   // Once this instance holds its address (so no other live instance can share its identity): the
   // jobs an earlier run of it held when it died are taken back now, not when their leases run out.
@@ -268,6 +320,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     runner.wake();
   });
   app.addHook('onClose', async () => {
+    await reportSchedule?.stop();
     await runner.stop();
   });
   return app;

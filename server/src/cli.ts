@@ -11,8 +11,10 @@ const USAGE = `Usage: mintdesk <command>
 
 Commands:
   serve                                   start the service (configured by environment variables)
-  verify <file or -> [--jwks <url|path>]  verify a license offline; exit 0 valid, 1 invalid or expired, 2 usage error
-                                          (without --jwks: the public keys in DATA_DIR)
+  verify <file or -> [--jwks <url|path>] [--revocations <url|path>]
+                                          verify a license offline; exit 0 valid, 1 invalid, expired or revoked,
+                                          2 usage error (without --jwks: the public keys in DATA_DIR; with
+                                          --revocations: also refuse licenses listed in that revocations.json)
   keys rotate                             add a new signing key and make it current; old public keys stay published
   people add NAME [--approver]            create a personal lookup credential for NAME (printed once, stored as a hash)
   people list                             the people with a credential, and who may approve
@@ -97,9 +99,15 @@ function stopWithParent(): void {
 async function verify(args: string[], io: CliIo): Promise<number> {
   let source: string | undefined;
   let jwksSource: string | undefined;
+  let revocationsSource: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === '--jwks') {
+    if (arg === '--revocations') {
+      revocationsSource = args[++i];
+      if (revocationsSource === undefined) throw new UsageError('--revocations needs a URL or a path');
+    } else if (arg.startsWith('--revocations=')) {
+      revocationsSource = arg.slice('--revocations='.length);
+    } else if (arg === '--jwks') {
       jwksSource = args[++i];
       if (jwksSource === undefined) throw new UsageError('--jwks needs a URL or a path');
     } else if (arg.startsWith('--jwks=')) {
@@ -115,7 +123,13 @@ async function verify(args: string[], io: CliIo): Promise<number> {
   if (source === undefined) throw new UsageError('verify needs a license file, or - to read standard input');
   const token = await readLicense(source, io);
   const jwks = await loadJwks(jwksSource, io);
+  const revoked = revocationsSource === undefined ? undefined : await loadRevocations(revocationsSource);
   const result = await verifyLicense(token, jwks, io.now());
+  const revocation = result.valid ? revoked?.get(result.claims.jti) : undefined;
+  if (revocation !== undefined) {
+    io.stdout(`invalid license: revoked on ${revocation} (listed in ${revocationsSource})\n`);
+    return 1;
+  }
   if (result.valid) {
     io.stdout(`${JSON.stringify(result.claims, null, 2)}\n`);
     return 0;
@@ -143,37 +157,57 @@ async function readLicense(source: string, io: CliIo): Promise<string> {
 }
 
 async function loadJwks(source: string | undefined, io: CliIo): Promise<JSONWebKeySet> {
-  let text: string;
   if (source === undefined) {
     const { dataDir } = loadConfig(io.env);
     const file = FileKeyStore.keyFileIn(dataDir);
     if (!fs.existsSync(file)) throw new UsageError(`no --jwks given and no signing keys at ${file}`);
     return (await FileKeyStore.open(dataDir)).jwks();
   }
-  if (/^https?:\/\//i.test(source)) {
-    try {
-      const response = await fetch(source, { signal: AbortSignal.timeout(10_000) });
-      if (!response.ok) throw new UsageError(`JWKS at ${source} answered HTTP ${response.status}`);
-      text = await response.text();
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
-      throw new UsageError(`cannot fetch the JWKS at ${source}: ${(error as Error).message}`);
-    }
-  } else {
-    try {
-      text = fs.readFileSync(source, 'utf8');
-    } catch (error) {
-      throw new UsageError(
-        `cannot read the JWKS ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
-    }
-  }
+  const text = await readSource(source, 'JWKS');
   try {
     const parsed = JSON.parse(text) as JSONWebKeySet;
     if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
     return parsed;
   } catch (error) {
     throw new UsageError(`${source} is not a JWKS: ${(error as Error).message}`);
+  }
+}
+
+/** A URL (fetched, 10 s at most) or a file path. */
+async function readSource(source: string, what: string): Promise<string> {
+  if (/^https?:\/\//i.test(source)) {
+    try {
+      const response = await fetch(source, { signal: AbortSignal.timeout(10_000) });
+      if (!response.ok) throw new UsageError(`${what} at ${source} answered HTTP ${response.status}`);
+      return await response.text();
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`cannot fetch the ${what} at ${source}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return fs.readFileSync(source, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the ${what} ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+/** `/.well-known/revocations.json`: revoked license id → when. */
+async function loadRevocations(source: string): Promise<Map<string, string>> {
+  const text = await readSource(source, 'revocation list');
+  try {
+    const parsed = JSON.parse(text) as { revoked?: unknown };
+    if (!Array.isArray(parsed.revoked)) throw new Error('no "revoked" array');
+    const revoked = new Map<string, string>();
+    for (const entry of parsed.revoked as Array<{ jti?: unknown; revokedAt?: unknown }>) {
+      if (typeof entry?.jti !== 'string') throw new Error('an entry has no "jti"');
+      revoked.set(entry.jti, typeof entry.revokedAt === 'string' ? entry.revokedAt : 'an unknown date');
+    }
+    return revoked;
+  } catch (error) {
+    throw new UsageError(`${source} is not a revocation list: ${(error as Error).message}`);
   }
 }
 

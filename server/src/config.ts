@@ -85,6 +85,20 @@ const EnvSchema = z.object({
       .optional(),
   ),
   MAX_RESENDS_PER_LICENSE_PER_DAY: z.coerce.number().int().min(1).max(1000).default(5),
+  RATE_LIMIT_USAGE_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  REPORT_EMAIL_TO: optionalString.pipe(
+    z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((address) => address.trim())
+          .filter((address) => address !== ''),
+      )
+      .pipe(z.array(z.email('must be a comma-separated list of email addresses')).max(50))
+      .optional(),
+  ),
+  REPORT_EVERY_DAYS: z.coerce.number().int().min(1).max(366).default(14),
 });
 
 /** How delivery retries are spaced; the contract fixes the bounds, tests shrink them. */
@@ -150,6 +164,12 @@ export interface Config {
    * crash it takes back the jobs it held at once. Not a file in DATA_DIR: instances may share it.
    */
   instanceId: string;
+  /** Check-ins per license per minute (RATE_LIMIT_USAGE_PER_MINUTE); 0: no limit. */
+  usagePerLicensePerMinute: number;
+  /** The emailed usage report; undefined when REPORT_EMAIL_TO is unset. */
+  usageReportEmail: { to: string[]; everyDays: number } | undefined;
+  /** How often each instance looks whether a scheduled report is due. */
+  reportCheckMs: number;
   /** The built sidebar app that `/preview` frames. */
   appDistDir: string;
   /** Secrets as given in the environment; generated into `dataDir` by `main` when absent. */
@@ -214,6 +234,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     pollIntervalMs: 1000,
     leaseMs: 30_000,
     instanceId: e.INSTANCE_ID ?? defaultInstanceId(e.HOST, e.PORT),
+    usagePerLicensePerMinute: e.RATE_LIMIT_USAGE_PER_MINUTE,
+    usageReportEmail:
+      e.REPORT_EMAIL_TO && e.REPORT_EMAIL_TO.length > 0
+        ? { to: e.REPORT_EMAIL_TO, everyDays: e.REPORT_EVERY_DAYS }
+        : undefined,
+    reportCheckMs: 15_000,
     appDistDir: fileURLToPath(new URL('../../zendesk-app/dist', import.meta.url)),
     appSecret: e.APP_SECRET,
     lookupToken: e.LOOKUP_TOKEN,

@@ -24,6 +24,9 @@ export const LicenseInfo = z.object({
   email: z.string(),
   agent: z.string(),
   ticketId: z.number().int().optional(),
+  /** When the license was revoked (ISO 8601 UTC) and why; absent while it is not. */
+  revokedAt: z.string().optional(),
+  revokeReason: z.string().optional(),
 });
 export type LicenseInfo = z.infer<typeof LicenseInfo>;
 

@@ -16,6 +16,7 @@ import { MINTDESK_BIN, REPO_ROOT } from '../support/child-service.ts';
 import { APP_SECRET, LOOKUP_TOKEN, tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { FIRST_SEED_TICKET, SEED_EMAILS, SEED_TICKETS, seedEmail, seedStore } from './seed.ts';
+import { runUsageBench } from './usage-bench.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 50;
@@ -391,6 +392,9 @@ if (tokensWrapped) process.stderr.write('note: the token pool wrapped around; ra
 received.stop();
 await smtp.stop();
 
+// Usage check-ins and the usage report (usage_rps, report_1m_ms): a file of their own.
+await runUsageBench({ durationS: DURATION_S, connections: CONNECTIONS, print });
+
 const assets = path.join(REPO_ROOT, 'zendesk-app/dist/assets');
 if (fs.existsSync(assets)) {
   const bytes = fs
@@ -402,10 +406,5 @@ if (fs.existsSync(assets)) {
 for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 print('load_avg_1m_end', loadAverage());
 
-// The usage helper's figures, when its bench is there.
-const usageBench = path.join(REPO_ROOT, 'test/bench/usage-bench.ts');
-if (fs.existsSync(usageBench)) {
-  const child = spawn(process.execPath, [RUN_TS, usageBench], { cwd: REPO_ROOT, stdio: 'inherit', env: process.env });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) process.exitCode = 1;
-}
+// Usage check-ins and the usage report (usage_rps, report_1m_ms): the usage helper's file.
+await runUsageBench({ durationS: DURATION_S, connections: CONNECTIONS, print });

@@ -2,19 +2,24 @@ import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifact, launchChromium } from '../support/browser.ts';
 import { type ChildService, spawnService } from '../support/child-service.ts';
+import { request } from '../support/http.ts';
+import { addPerson } from '../support/people.ts';
 import { tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 
 const smtp = new SmtpReceiver();
 let service: ChildService;
 let browser: Browser;
+let approver: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
   await smtp.start();
   // Orders mint at once here (so an add-on has a base to build on); add-ons wait for approval.
+  const dataDir = tempDir();
+  approver = await addPerson(dataDir, 'bob', true);
   service = await spawnService({
-    DATA_DIR: tempDir(),
+    DATA_DIR: dataDir,
     SMTP_URL: smtp.url,
     MINT_WAIT_MS: '4000',
     APPROVAL_KINDS: 'addon',
@@ -239,6 +244,18 @@ describe('the sidebar in the preview ticket page', () => {
       '[Approval needed] - License under buyer@example.org for 55 users',
     );
     await shoot(page, 'sidebar-pending.png');
+
+    // An approver decides on the lookup side; the open sidebar follows without a reload.
+    const addon = await statusId(app);
+    const approved = await request(`${service.url}/api/v1/licenses/${addon}/approve`, { token: approver, body: {} });
+    expect(approved.status).toBe(200);
+    await status.getByText('sent', { exact: true }).waitFor({ timeout: 20_000 });
+    await expect(status.innerText()).resolves.not.toContain('waiting for approval');
+    await expect(status.innerText()).resolves.toContain('Approved by bob.');
+    await expect(status.innerText()).resolves.toContain(`expires ${nextYear}`);
+    await expect(status.getByRole('button', { name: 'Copy license' }).count()).resolves.toBe(1);
+    expect(claimsOf(await keyOf(addon))).toMatchObject({ kind: 'addon', users: 55, supersedes: order });
+    await shoot(page, 'sidebar-approved.png');
     await page.close();
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type RetryPolicy } from '@mintdesk/server/config.ts';
+import { type Config, loadConfig, type RetryPolicy } from '@mintdesk/server/config.ts';
 import { type RunningService, startService } from '@mintdesk/server/main.ts';
 import type { SqlStore } from '@mintdesk/server/store/sql-store.ts';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +22,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   /** How long the GitLab tracker reuses an issue's state; 0 in tests unless one is about the cache. */
   trackerCacheMs?: number;
+  /** Settings no environment variable reaches (e.g. how often scheduled work is checked). */
+  config?: Partial<Config>;
 }
 
 export interface TestService {
@@ -65,6 +67,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     pollIntervalMs: 20,
     retry: { ...base.retry, ...options.retry },
     gitlab: base.gitlab && { ...base.gitlab, cacheMs: options.trackerCacheMs ?? 0 },
+    ...options.config,
   };
   const output: string[] = [];
   const running = await startService(config, (line) => output.push(line), { clock });

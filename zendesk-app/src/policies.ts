@@ -30,13 +30,19 @@ export function knownPolicies(answer: PoliciesAnswer): KnownPolicy[] {
   return answer.kinds;
 }
 
+/** Waiting for an approver: nothing is signed yet. A rejected license keeps its delivery `held` but is not pending. */
 export function isPending(record: LicenseRecord): boolean {
+  if (record.approval.status === 'rejected') return false;
   return record.approval.status === 'pending' || record.delivery.status === 'held';
+}
+
+export function isRejected(record: LicenseRecord): boolean {
+  return record.approval.status === 'rejected';
 }
 
 /** A license that exists as a signed key (not waiting for approval, not rejected). */
 export function isIssued(record: LicenseRecord): boolean {
-  return !isPending(record) && record.approval.status !== 'rejected';
+  return !isPending(record) && !isRejected(record);
 }
 
 const TRIAL_KINDS: readonly LicenseKind[] = ['emergency', 'transition'];

@@ -4,6 +4,7 @@ import type { LicenseRow, SqlStore } from '../store/sql-store.ts';
 import { licenseFacts } from '../licenses/license-facts.ts';
 import { approvalIssue, failureIssue, rejectedIssue, successIssue } from '../tracker/issue-content.ts';
 import { type IssueSpec, type Tracker, TrackerUnavailableError } from '../tracker/tracker.ts';
+import { withRevocationNote } from '../revocation/revocation-text.ts';
 
 export interface IssueSyncDeps {
   store: SqlStore;
@@ -44,7 +45,7 @@ export function desiredIssue(row: LicenseRow, retrying: boolean): IssueSpec | nu
 export async function syncIssue(deps: IssueSyncDeps, license: string | LicenseRow): Promise<void> {
   const row = typeof license === 'string' ? await deps.store.getLicense(license) : license;
   if (!row) return;
-  const spec = desiredIssue(row, row.delivery_status === 'queued');
+  const spec = withRevocationNote(row, desiredIssue(row, row.delivery_status === 'queued'));
   if (!spec) return;
   const issue = await deps.tracker.saveIssue(row.id, spec, row.issue_id);
   if (issue.id !== row.issue_id) await deps.store.setIssueId(row.id, issue.id);

@@ -1,6 +1,7 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { kindPolicy } from '../kinds/index.ts';
 import type { LicenseRow } from '../store/sql-store.ts';
+import type { RevocableLicenseRow } from '../store/usage-store.ts';
 import type { IssueSnapshot } from '../tracker/tracker.ts';
 import { approvalOf } from './license-facts.ts';
 
@@ -17,6 +18,7 @@ export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): L
       email: row.email,
       agent: row.agent,
       ...(row.ticket_id !== null ? { ticketId: Number(row.ticket_id) } : {}),
+      ...revocationOf(row),
     },
     delivery: {
       status: row.delivery_status,
@@ -29,4 +31,9 @@ export function toLicenseRecord(row: LicenseRow, issue: IssueSnapshot | null): L
         ? null
         : { id: issue.id, state: issue.state, title: issue.title, ...(issue.url ? { url: issue.url } : {}) },
   };
+}
+
+/** Since migration 0003 a row also says whether, when and why the license was revoked. */
+function revocationOf(row: RevocableLicenseRow): { revokedAt?: string; revokeReason?: string } {
+  return row.revoked_at ? { revokedAt: row.revoked_at, revokeReason: row.revoke_reason ?? '' } : {};
 }

@@ -1,6 +1,7 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { escapeHtml as h } from '../html.ts';
 import { kindPolicy } from '../kinds/index.ts';
+import { revokeControls } from '../revocation/revoke-dialog.ts';
 import type { AuditEntry } from '../store/sql-store.ts';
 
 export interface Notice {
@@ -158,7 +159,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     ? pending
       ? `not yet issued: waiting for approval${license.expiresAt !== null ? ` (would end ${until})` : ''}`
       : 'never issued'
-    : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${expired ? 'neutral' : 'success'}">${expired ? 'expired' : 'active'}</span>`;
+    : `${license.issuedAt.slice(0, 10)} to ${until} <span class="tag tag--${license.revokedAt ? 'danger' : expired ? 'neutral' : 'success'}">${license.revokedAt ? 'revoked' : expired ? 'expired' : 'active'}</span>`;
   const approvalText =
     approval.status === 'not_required'
       ? ''
@@ -170,13 +171,16 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     <form method="get" action="/lookup/licenses/${id}/download"><button type="submit" class="button">Download</button></form>
     <button type="button" class="button" data-open-dialog="resend-${id}">Resend</button>`
     : '';
-  const decisions =
-    pending && model.approver
-      ? `<form method="post" action="/lookup/licenses/${id}/approve">
+  // The service refuses a person deciding on their own request: offer them no buttons that cannot work.
+  const mayDecide = pending && model.approver === true && !sameName(model.who, license.agent);
+  const decisions = mayDecide
+    ? `<form method="post" action="/lookup/licenses/${id}/approve">
       ${hidden}
       <button type="submit" class="button button--primary">Approve</button>
     </form>
     <button type="button" class="button" data-open-dialog="reject-${id}">Reject</button>`
+    : pending && model.approver
+      ? '<p class="hint">You asked for this license: someone else with the approver role has to approve or reject it.</p>'
       : pending
         ? '<p class="hint">Waiting for an approver: sign in with your own credential (with the approver role) to approve or reject.</p>'
         : '';
@@ -191,9 +195,8 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     </form>
   </dialog>`
     : '';
-  const rejectDialog =
-    pending && model.approver
-      ? `<dialog id="reject-${id}" aria-labelledby="reject-${id}-title" class="dialog">
+  const rejectDialog = mayDecide
+    ? `<dialog id="reject-${id}" aria-labelledby="reject-${id}-title" class="dialog">
     <h4 id="reject-${id}-title">Reject this license?</h4>
     <p>License <code>${id}</code> for ${h(license.email)} will never be issued; its tracker issue is closed.</p>
     <form method="post" action="/lookup/licenses/${id}/reject" class="stack">
@@ -208,7 +211,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
       </div>
     </form>
   </dialog>`
-      : '';
+    : '';
   return `<article class="card result" aria-labelledby="title-${id}">
   <div class="result__head">
     <h3 id="title-${id}" class="result__title">${title}</h3>
@@ -228,6 +231,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
   <div class="actions">
     ${keyActions}
     ${decisions}
+    ${signed ? revokeControls(license, { csrf: model.csrf, back: backTo }) : ''}
   </div>
   ${resendDialog}
   ${rejectDialog}
@@ -241,4 +245,9 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
       .join('')}</ul>
   </details>
 </article>`;
+}
+
+/** As the service compares them: a person's name and a license's agent, regardless of case and outer spaces. */
+function sameName(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }

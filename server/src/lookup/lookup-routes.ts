@@ -228,7 +228,8 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
       httpOnly: true,
       sameSite: 'strict',
       secure: options.secureCookie,
-      path: '/lookup',
+      // The /reports page signs in with the same session.
+      path: '/',
       maxAge: SESSION_LIFETIME_MS / 1000,
     });
     return reply.redirect(next, 303);
@@ -244,7 +245,7 @@ export const lookupRoutes: FastifyPluginAsync<LookupRoutesOptions> = async (app,
       return html(reply, 403, signInPage({ next: '/lookup', error: 'That form has expired. Reload the page.' }));
     }
     await signer.end(session);
-    reply.clearCookie(SESSION_COOKIE, { path: '/lookup' });
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/lookup', 303);
   });
 
@@ -378,11 +379,12 @@ function html(reply: FastifyReply, status: number, body: string) {
 }
 
 /**
- * Only paths of this page, in printable ASCII: a sign-in never redirects anywhere else, and no
- * CR/LF or other character that cannot go into a `Location` header gets near one.
+ * Only paths of this page and the reports page, in printable ASCII: a sign-in never redirects
+ * anywhere else, and no CR/LF or other character that cannot go into a `Location` header gets
+ * near one.
  */
 export function safeNext(url: string): string {
-  return /^\/lookup(?:[/?#][\x21-\x7e]*)?$/.test(url) && !url.includes('\\') ? url : '/lookup';
+  return /^\/(?:lookup|reports)(?:[/?#][\x21-\x7e]*)?$/.test(url) && !url.includes('\\') ? url : '/lookup';
 }
 
 function cleanName(name: string): string {

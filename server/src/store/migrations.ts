@@ -1,6 +1,7 @@
 import {
   sql,
   type ColumnDataType,
+  type CreateTableBuilder,
   type ColumnDefinitionBuilder,
   type Kysely,
   type Migration,
@@ -21,6 +22,37 @@ function serialId(
   return dialect === 'postgres'
     ? ['serial', (column) => column.primaryKey()]
     : ['integer', (column) => column.primaryKey().autoIncrement()];
+}
+
+/** SQLite stores small keyed rollups best clustered by their key (no hidden rowid). */
+function clustered<T extends string, C extends string>(
+  dialect: SqlDialectName,
+  table: CreateTableBuilder<T, C>,
+): CreateTableBuilder<T, C> {
+  return dialect === 'sqlite' ? table.modifyEnd(sql`without rowid`) : table;
+}
+
+/**
+ * The organisation a license counts for in usage reports: the licensee company of a paid license,
+ * the requester email's domain for generic (trial) licensees. Computed by the database from the
+ * row, so the report's two halves (licenses and usage) can never disagree about it.
+ */
+function organisationExpression(dialect: SqlDialectName) {
+  return dialect === 'postgres'
+    ? sql`case when trial = 0 and coalesce(licensee_company, '') <> '' then licensee_company else split_part(email_lower, '@', 2) end`
+    : sql.raw(sqliteOrganisationOf());
+}
+
+function sqliteOrganisationOf(row?: string): string {
+  const column = (name: string) => (row ? `${row}.${name}` : name);
+  const email = column('email_lower');
+  return `case when ${column('trial')} = 0 and coalesce(${column('licensee_company')}, '') <> '' then ${column('licensee_company')} else substr(${email}, instr(${email}, '@') + 1) end`;
+}
+
+/** The license an add-on replaces (claim `supersedes` in `extra_claims`). */
+function sqliteSupersedesOf(row?: string): string {
+  const claims = row ? `${row}.extra_claims` : 'extra_claims';
+  return `case when json_valid(${claims}) then json_extract(${claims}, '$.supersedes') end`;
 }
 
 const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
@@ -135,6 +167,114 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
         .addColumn('token_hash', 'text', (c) => c.notNull().unique())
         .addColumn('approver', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0003_usage_revocation': {
+    async up(db: Kysely<unknown>) {
+      for (const column of ['revoked_at', 'revoke_reason', 'revoked_by']) {
+        await db.schema.alterTable('licenses').addColumn(column, 'text').execute();
+      }
+      if (dialect === 'postgres') {
+        await db.schema
+          .alterTable('licenses')
+          .addColumn('organisation', 'text', (c) => c.generatedAlwaysAs(organisationExpression(dialect)).stored())
+          .execute();
+        await db.schema
+          .alterTable('licenses')
+          .addColumn('supersedes', 'text', (c) =>
+            c.generatedAlwaysAs(sql`(extra_claims::jsonb ->> 'supersedes')`).stored(),
+          )
+          .execute();
+      } else {
+        // SQLite adds only virtual generated columns to an existing table, and never reads an index
+        // on one (or on an expression) as covering: the report would visit every row. A plain
+        // column that a trigger fills keeps the report on the index alone.
+        await db.schema.alterTable('licenses').addColumn('organisation', 'text').execute();
+        await db.schema.alterTable('licenses').addColumn('supersedes', 'text').execute();
+        await sql`update licenses set organisation = ${organisationExpression(dialect)}, supersedes = ${sql.raw(sqliteSupersedesOf())}`.execute(
+          db,
+        );
+        for (const [name, event] of [
+          ['licenses_report_facts', 'insert'],
+          ['licenses_report_facts_update', 'update of trial, licensee_company, email_lower, extra_claims'],
+        ] as const) {
+          await sql`create trigger ${sql.raw(name)} after ${sql.raw(event)} on licenses for each row begin
+            update licenses set organisation = ${sql.raw(sqliteOrganisationOf('new'))},
+                                supersedes = ${sql.raw(sqliteSupersedesOf('new'))}
+            where id = new.id;
+          end`.execute(db);
+        }
+      }
+      // The report's licenses half reads only this index, in organisation order.
+      await db.schema
+        .createIndex('licenses_report')
+        .on('licenses')
+        .columns(['organisation', 'expires_at', 'issued_at', 'revoked_at', 'approval_status', 'trial', 'user_count'])
+        .execute();
+      // Add-on licenses replace the license they name: few, and looked up by it.
+      await db.schema
+        .createIndex('licenses_supersedes')
+        .on('licenses')
+        .columns(['supersedes'])
+        .where(sql.ref('supersedes'), 'is not', null)
+        .execute();
+      await db.schema
+        .createIndex('licenses_revoked')
+        .on('licenses')
+        .columns(['revoked_at', 'id'])
+        .where(sql.ref('revoked_at'), 'is not', null)
+        .execute();
+
+      // One row per license per day however often it reports: peak and last.
+      await clustered(
+        dialect,
+        db.schema
+          .createTable('usage_days')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('license_id', 'text', (c) => c.notNull())
+          .addColumn('peak', 'bigint', (c) => c.notNull())
+          .addColumn('last', 'bigint', (c) => c.notNull())
+          .addColumn('last_at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('reports', 'integer', (c) => c.notNull())
+          .addColumn('last_instance', 'text')
+          .addPrimaryKeyConstraint('usage_days_pk', ['day', 'license_id']),
+      ).execute();
+      // The same per organisation: the sum of its licenses' peaks that day, kept up to date by
+      // each check-in, so a report reads organisations × days rather than licenses × days.
+      await clustered(
+        dialect,
+        db.schema
+          .createTable('usage_org_days')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('organisation', 'text', (c) => c.notNull())
+          .addColumn('peak_sum', 'bigint', (c) => c.notNull())
+          .addColumn('last_at_ms', 'bigint', (c) => c.notNull())
+          .addColumn('reports', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('usage_org_days_pk', ['day', 'organisation']),
+      ).execute();
+
+      // The scheduled report: when a set of settings was first seen, and one row per period sent.
+      await db.schema
+        .createTable('report_schedules')
+        .addColumn('settings_key', 'text', (c) => c.primaryKey())
+        .addColumn('anchor_ms', 'bigint', (c) => c.notNull())
+        .addColumn('every_days', 'integer', (c) => c.notNull())
+        .addColumn('recipients', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('report_runs')
+        .addColumn('settings_key', 'text', (c) => c.notNull())
+        .addColumn('period_from', 'text', (c) => c.notNull())
+        .addColumn('period_to', 'text', (c) => c.notNull())
+        .addColumn('due_ms', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_ms', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until_ms', 'bigint')
+        .addColumn('sent_at', 'text')
+        .addColumn('last_error', 'text')
+        .addPrimaryKeyConstraint('report_runs_pk', ['settings_key', 'period_from'])
         .execute();
     },
   },

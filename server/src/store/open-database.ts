@@ -34,20 +34,24 @@ export async function openSqliteDatabase(file: string, options: OpenDatabaseOpti
   // files it creates the database file's mode; ones left from before are tightened here too.
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   for (const suffix of ['', ...SQLITE_COMPANIONS]) restrictFile(`${file}${suffix}`);
-  const sqlite = new SqliteDatabase(file);
-  sqlite.pragma('journal_mode = WAL');
-  // FULL: a 201 means the license row survived a power loss, not just a process crash.
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('wal_autocheckpoint = 0');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  try {
-    await whileHoldingMigrationLock(file, () => migrateToLatest(db as Kysely<unknown>, 'sqlite'));
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
+  const db = await whileHoldingMigrationLock(file, async () => {
+    const sqlite = new SqliteDatabase(file);
+    // First, so that every later step waits for another process instead of failing at once.
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: a 201 means the license row survived a power loss, not just a process crash.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('wal_autocheckpoint = 0');
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    try {
+      await migrateToLatest(kysely as Kysely<unknown>, 'sqlite');
+    } catch (error) {
+      await kysely.destroy();
+      throw error;
+    }
+    return kysely;
+  });
   const checkpointer = new Checkpointer(file, options.checkpoints);
   return {
     db,
@@ -61,18 +65,22 @@ export async function openSqliteDatabase(file: string, options: OpenDatabaseOpti
 /**
  * Kysely's SQLite migrator only locks within one process; instances started together on one
  * DATA_DIR would each create the same tables. An exclusive transaction on a lock file beside the
- * database serialises them across processes (SQLite's busy handler waits for the holder).
+ * database serialises them across processes (SQLite's busy handler waits for the holder, which
+ * the OS releases if the holder dies). The whole set-up runs under it, the switch to WAL included:
+ * the others then find nothing left to do. A migration may manage its own transaction, so the lock
+ * cannot be a transaction on the database itself.
  */
-async function whileHoldingMigrationLock(file: string, migrate: () => Promise<void>): Promise<void> {
+async function whileHoldingMigrationLock<T>(file: string, setUp: () => Promise<T>): Promise<T> {
   const lockFile = `${file}-migrate.lock`;
   fs.closeSync(fs.openSync(lockFile, 'a', 0o600));
   restrictFile(lockFile);
   const lock = new SqliteDatabase(lockFile);
   try {
-    lock.pragma('busy_timeout = 60000');
+    // A large table rebuild by the holder takes a while.
+    lock.pragma('busy_timeout = 120000');
     lock.exec('BEGIN EXCLUSIVE');
     try {
-      await migrate();
+      return await setUp();
     } finally {
       lock.exec('COMMIT');
     }

@@ -2,7 +2,8 @@ import { Button } from '@zendeskgarden/react-buttons';
 import { useState } from 'react';
 import { utcDate } from '../dates.ts';
 import { useT } from '../i18n.tsx';
-import { isPending, type LicenseRecord } from '../policies.ts';
+import { isIssued, type LicenseRecord } from '../policies.ts';
+import { statusOf } from './status-word.ts';
 
 export interface HistoryProps {
   records: readonly LicenseRecord[];
@@ -37,17 +38,12 @@ export function History({ records, error, kindLabel, onResend }: HistoryProps) {
       {outcome ? <p aria-live="polite">{outcome}</p> : null}
       <ul>
         {records.map((record) => {
-          const { license, delivery, issue } = record;
-          const pending = isPending(record);
-          const tone =
-            pending || delivery.status === 'queued' ? 'warning' : delivery.status === 'sent' ? 'success' : 'danger';
+          const { license, issue } = record;
+          const { word, tone } = statusOf(record, t);
           return (
             <li key={license.id}>
               <div>
-                <code>{license.id}</code>{' '}
-                <span className={`badge badge--${tone}`}>
-                  {pending ? t('result.waiting') : t(`result.status.${delivery.status}`)}
-                </span>
+                <code>{license.id}</code> <span className={`badge badge--${tone}`}>{word}</span>
                 {issue ? <span className="badge">{t(`state.${issue.state}`)}</span> : null}
               </div>
               <div className="muted">
@@ -58,7 +54,7 @@ export function History({ records, error, kindLabel, onResend }: HistoryProps) {
                   until: license.expiresAt ? utcDate(license.expiresAt) : t('result.noEnd'),
                 })}
               </div>
-              {pending || record.approval?.status === 'rejected' ? null : confirming === license.id ? (
+              {!isIssued(record) ? null : confirming === license.id ? (
                 <div className="confirm">
                   <p>{t('history.resendConfirm', { id: license.id, email: license.email })}</p>
                   <Button size="small" isPrimary onClick={() => resend(license.id)}>

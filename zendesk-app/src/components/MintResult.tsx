@@ -2,8 +2,9 @@ import { Button } from '@zendeskgarden/react-buttons';
 import { useState } from 'react';
 import { utcDate } from '../dates.ts';
 import { useT } from '../i18n.tsx';
-import { isPending, type LicenseRecord } from '../policies.ts';
+import { isPending, isRejected, type LicenseRecord } from '../policies.ts';
 import { copyText } from './copy-text.ts';
+import { statusOf } from './status-word.ts';
 
 export interface NoteState {
   added: boolean;
@@ -11,19 +12,23 @@ export interface NoteState {
 }
 
 /** What happened to the license just minted; the live region a screen reader announces. */
-export function MintResult({ record, note }: { record: LicenseRecord; note?: NoteState }) {
+export function MintResult({
+  record,
+  note,
+  stoppedWaiting,
+}: {
+  record: LicenseRecord;
+  note?: NoteState;
+  /** Still pending, and the app no longer asks the service about it. */
+  stoppedWaiting?: boolean;
+}) {
   const t = useT();
   const [copied, setCopied] = useState<boolean | undefined>();
   const { license, delivery, issue } = record;
   const pending = isPending(record);
-  const tone = pending
-    ? 'warning'
-    : delivery.status === 'sent'
-      ? 'success'
-      : delivery.status === 'queued'
-        ? 'warning'
-        : 'danger';
-  const status = pending ? t('result.waiting') : t(`result.status.${delivery.status}`);
+  const rejected = isRejected(record);
+  const { word: status, tone } = statusOf(record, t);
+  const settled = !pending && !rejected;
   return (
     <div className={`result result--${tone}`}>
       <p className="result__headline">
@@ -32,9 +37,21 @@ export function MintResult({ record, note }: { record: LicenseRecord; note?: Not
         <span className={`badge badge--${tone}`}>{status}</span>
       </p>
       {pending ? <p>{t('result.waitingHelp')}</p> : null}
-      {!pending && delivery.status === 'sent' ? <p>{t('result.sentTo', { email: license.email })}</p> : null}
-      {!pending && delivery.status === 'queued' ? <p>{t('result.queuedHelp')}</p> : null}
-      {!pending && delivery.status === 'failed' ? (
+      {pending && stoppedWaiting ? <p className="muted">{t('result.stoppedWaiting')}</p> : null}
+      {rejected ? (
+        <p>
+          {t('result.rejectedHelp', {
+            by: record.approval.by ?? '—',
+            reason: record.approval.reason ?? '—',
+          })}
+        </p>
+      ) : null}
+      {settled && record.approval.status === 'approved' && record.approval.by ? (
+        <p className="muted">{t('result.approvedBy', { by: record.approval.by })}</p>
+      ) : null}
+      {settled && delivery.status === 'sent' ? <p>{t('result.sentTo', { email: license.email })}</p> : null}
+      {settled && delivery.status === 'queued' ? <p>{t('result.queuedHelp')}</p> : null}
+      {settled && delivery.status === 'failed' ? (
         <p>{t('result.failedHelp', { error: delivery.error ?? '' })}</p>
       ) : null}
       <p className="muted">

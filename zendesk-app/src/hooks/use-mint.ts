@@ -5,6 +5,7 @@ import { describeError } from '../describe-error.ts';
 import type { Translate } from '../i18n.tsx';
 import { noteBody } from '../note-body.ts';
 import type { LicenseRecord, MintBody } from '../policies.ts';
+import { usePollWhilePending } from './use-poll-while-pending.ts';
 import { usePollWhileQueued } from './use-poll-while-queued.ts';
 
 export interface Minting {
@@ -12,6 +13,8 @@ export interface Minting {
   /** The license last minted or resent: what the status region shows. */
   result?: LicenseRecord;
   note?: NoteState;
+  /** The result still waits for approval and the app has stopped asking about it. */
+  stoppedWaiting: boolean;
   /** Mints; resolves with the record, or rejects with the service's ApiError (nothing shown yet). */
   mint: (body: MintBody, idempotencyKey: string) => Promise<LicenseRecord>;
   /** Emails an existing license again and shows it in the status region; mints nothing. */
@@ -35,10 +38,12 @@ export function useMint(
   const changed = useRef(onChanged);
   changed.current = onChanged;
 
-  usePollWhileQueued(result, api.get, (record) => {
+  const follow = useCallback((record: LicenseRecord) => {
     setResult(record);
     changed.current(record);
-  });
+  }, []);
+  usePollWhileQueued(result, api.get, follow);
+  const pending = usePollWhilePending(result, api.get, follow);
 
   const exclusive = useCallback(async (step: () => Promise<void>) => {
     if (running.current) return;
@@ -80,5 +85,5 @@ export function useMint(
     [api],
   );
 
-  return { busy, result, note, mint, resend, exclusive };
+  return { busy, result, note, stoppedWaiting: pending.gaveUp, mint, resend, exclusive };
 }

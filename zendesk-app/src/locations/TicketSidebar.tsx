@@ -131,7 +131,9 @@ function Sidebar({ api, context, policies }: SidebarProps) {
         </Alert>
       ) : null}
       <div role="status" aria-live="polite" className="block">
-        {minting.result ? <MintResult record={minting.result} note={minting.note} /> : null}
+        {minting.result ? (
+          <MintResult record={minting.result} note={minting.note} stoppedWaiting={minting.stoppedWaiting} />
+        ) : null}
       </div>
       <History
         records={history.records}
