@@ -59,6 +59,10 @@ export type AppConfig = Config & { appSecret: string; lookupToken: string };
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** Backlog jobs run at once; first attempts of fresh work have slots of their own. */
+const JOB_CONCURRENCY = 64;
+const FRESH_JOB_CONCURRENCY = 16;
+
 const SERVICE_VERSION = (
   JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
@@ -121,7 +125,14 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
         return notifier ? notifyLicense({ ...syncDeps, notifier }, attempt) : { outcome: 'done' };
       },
     },
-    { concurrency: 16, pollIntervalMs: config.pollIntervalMs, leaseMs: 5 * 60_000, retry: config.retry },
+    {
+      concurrency: JOB_CONCURRENCY,
+      freshConcurrency: FRESH_JOB_CONCURRENCY,
+      pollIntervalMs: config.pollIntervalMs,
+      leaseMs: config.leaseMs,
+      retry: config.retry,
+      instanceId: config.instanceId,
+    },
     log,
   );
   const kindSettings = {
@@ -301,6 +312,13 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     if (released > 0) log.info({ released }, 'resuming jobs left unfinished by the previous run');
     runner.start();
     reportSchedule?.start();
+  });
+  // Once this instance holds its address (so no other live instance can share its identity): the
+  // jobs an earlier run of it held when it died are taken back now, not when their leases run out.
+  app.addHook('onListen', async () => {
+    const reclaimed = await deps.store.reclaimOwnLeases(runner.instanceId, [runner.owner, runner.freshOwner]);
+    if (reclaimed > 0) log.info({ reclaimed }, 'took back the jobs this instance held before it stopped');
+    runner.wake();
   });
   app.addHook('onClose', async () => {
     await reportSchedule?.stop();

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_USER_COUNT, LICENSE_KINDS, LicenseKind } from '@mintdesk/shared';
@@ -72,6 +73,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_APP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   RATE_LIMIT_LOOKUP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   RATE_LIMIT_LOOKUP_API_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  INSTANCE_ID: optionalString.pipe(z.string().max(200).optional()),
   RATE_LIMIT_APP_READS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(1800),
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
   TRUST_PROXY: optionalString.pipe(
@@ -155,6 +157,13 @@ export interface Config {
   retry: RetryPolicy;
   /** How often the job runner looks for due work when nothing woke it. */
   pollIntervalMs: number;
+  /** How long a claimed job stays this instance's without a renewal (renewed every third of it). */
+  leaseMs: number;
+  /**
+   * This instance's stable identity (INSTANCE_ID; default `hostname:HOST:PORT`), so that after a
+   * crash it takes back the jobs it held at once. Not a file in DATA_DIR: instances may share it.
+   */
+  instanceId: string;
   /** Check-ins per license per minute (RATE_LIMIT_USAGE_PER_MINUTE); 0: no limit. */
   usagePerLicensePerMinute: number;
   /** The emailed usage report; undefined when REPORT_EMAIL_TO is unset. */
@@ -223,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     trustProxy: e.TRUST_PROXY,
     retry: DEFAULT_RETRY_POLICY,
     pollIntervalMs: 1000,
+    leaseMs: 30_000,
+    instanceId: e.INSTANCE_ID ?? defaultInstanceId(e.HOST, e.PORT),
     usagePerLicensePerMinute: e.RATE_LIMIT_USAGE_PER_MINUTE,
     usageReportEmail:
       e.REPORT_EMAIL_TO && e.REPORT_EMAIL_TO.length > 0
@@ -242,6 +253,12 @@ function requireGitlab(url?: string, token?: string, projectId?: string) {
   if (!projectId) problems.GITLAB_PROJECT_ID = 'is required when TRACKER=gitlab';
   if (!url || !token || !projectId) throw new ConfigError(problems);
   return { url: url.replace(/\/+$/, ''), token, projectId };
+}
+
+/** hostname:HOST:PORT; with PORT=0 (a port the system picks) one that no restart will reuse. */
+function defaultInstanceId(host: string, port: number): string {
+  const where = `${os.hostname()}:${host}`;
+  return port === 0 ? `${where}:0:${process.pid}-${Math.random().toString(36).slice(2, 10)}` : `${where}:${port}`;
 }
 
 export function isLoopback(host: string): boolean {

@@ -38,9 +38,12 @@ export function desiredIssue(row: LicenseRow, retrying: boolean): IssueSpec | nu
   });
 }
 
-/** Brings the tracker in line with the license; throws when the tracker cannot be reached. */
-export async function syncIssue(deps: IssueSyncDeps, licenseId: string): Promise<void> {
-  const row = await deps.store.getLicense(licenseId);
+/**
+ * Brings the tracker in line with the license (read now, or as just written by the caller);
+ * throws when the tracker cannot be reached.
+ */
+export async function syncIssue(deps: IssueSyncDeps, license: string | LicenseRow): Promise<void> {
+  const row = typeof license === 'string' ? await deps.store.getLicense(license) : license;
   if (!row) return;
   const spec = withRevocationNote(row, desiredIssue(row, row.delivery_status === 'queued'));
   if (!spec) return;
@@ -49,10 +52,11 @@ export async function syncIssue(deps: IssueSyncDeps, licenseId: string): Promise
 }
 
 /** Records the outcome now, or leaves a durable job to record it once the tracker is back. */
-export async function syncIssueOrQueue(deps: IssueSyncDeps, licenseId: string): Promise<void> {
+export async function syncIssueOrQueue(deps: IssueSyncDeps, license: string | LicenseRow): Promise<void> {
   try {
-    await syncIssue(deps, licenseId);
+    await syncIssue(deps, license);
   } catch (error) {
+    const licenseId = typeof license === 'string' ? license : license.id;
     deps.log.warn({ err: error, licenseId }, 'tracker unavailable; the issue will be recorded later');
     const nowMs = deps.clock.now().getTime();
     await deps.store.enqueueJob(licenseId, 'sync_issue', nowMs, nowMs + retryAfterMsOf(error));

@@ -81,7 +81,8 @@ export class LicenseService {
     private readonly settings: LicenseSettings,
   ) {
     this.inserts = new GroupCommit(
-      (items) => deps.store.insertLicenses(items, deps.clock.now().getTime()),
+      // Each delivery job is written already leased to this instance, which makes the first attempt.
+      (items) => deps.store.insertLicenses(items, deps.clock.now().getTime(), deps.runner.newLease()),
       MAX_MINT_GROUP,
     );
     this.approvals = new ApprovalStore(deps.store.db);

@@ -16,7 +16,11 @@ export interface OutgoingMail {
 
 /** Sends mail; throws `MailDeliveryError` saying whether a retry can help. */
 export interface Mailer {
-  send(mail: OutgoingMail): Promise<void>;
+  /**
+   * `urgent`: a first attempt that someone is waiting for (a mint's or resend's answer); the
+   * transport may give it connections of its own, so that a backlog of retries cannot hold it up.
+   */
+  send(mail: OutgoingMail, options?: { urgent?: boolean }): Promise<void>;
   /** Throws when the transport cannot currently send (readiness). */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -292,6 +292,13 @@ const migrationsFor = (dialect: SqlDialectName): Record<string, Migration> => ({
       await db.schema.createIndex('lookup_sessions_expiry').on('lookup_sessions').column('expires_ms').execute();
     },
   },
+  '0005_job_lease_owner': {
+    // Which instance holds a running job's lease: a restarted instance takes its own jobs back at
+    // once instead of waiting for their leases to run out, and it renews the leases it holds.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('jobs').addColumn('lease_owner', 'text').execute();
+    },
+  },
 });
 
 /**

@@ -73,6 +73,8 @@ export interface JobsTable {
   run_at_ms: number;
   created_ms: number;
   lease_until_ms: number | null;
+  /** The instance (INSTANCE_ID) whose lease it is, while the job is running. */
+  lease_owner: string | null;
   last_error: string | null;
 }
 

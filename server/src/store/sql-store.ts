@@ -1,4 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { closeDurableCommits, durableTransaction } from './durable-commit.ts';
+import { type TransactionGroups, transactionGroupsFor } from './group-commit.ts';
 import type { SqlDialectName } from './migrations.ts';
 import type { CheckpointStatus } from './checkpointer.ts';
 import type { OpenDatabase } from './open-database.ts';
@@ -49,6 +51,11 @@ export type InsertOutcome =
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A job lease: who holds it and until when. */
+export interface Lease {
+  owner: string | null;
+  untilMs: number;
+}
 /**
  * Checkpoints failing this long make the instance not ready: with autocheckpoint off, the WAL
  * would otherwise grow until the disk is full. A minute rides out a passing hiccup.
@@ -74,6 +81,8 @@ export class SqlStore {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialectName;
   private readonly beforeClose: () => Promise<void>;
+  /** Small writes (job bookkeeping, delivery outcomes) arriving together share one commit. */
+  private readonly writes: TransactionGroups<Kysely<Database>>;
   /** SQLite's WAL checkpoints; undefined on PostgreSQL. */
   readonly checkpoints: (() => CheckpointStatus) | undefined;
 
@@ -81,6 +90,7 @@ export class SqlStore {
     this.db = database.db;
     this.dialect = database.dialect;
     this.beforeClose = database.stopHelpers;
+    this.writes = transactionGroupsFor(this.db);
     this.checkpoints = database.checkpoints;
   }
 
@@ -96,6 +106,7 @@ export class SqlStore {
   }
 
   async close(): Promise<void> {
+    await closeDurableCommits(this.db);
     await this.beforeClose();
     await this.db.destroy();
   }
@@ -114,8 +125,8 @@ export class SqlStore {
    * whose idempotency key is taken, or whose email reached its daily ceiling, writes nothing; the
    * outcomes come back in the order of `items`.
    */
-  async insertLicenses(items: MintInsert[], nowMs: number): Promise<InsertOutcome[]> {
-    return this.db.transaction().execute(async (trx) => {
+  async insertLicenses(items: MintInsert[], nowMs: number, lease?: Lease): Promise<InsertOutcome[]> {
+    return durableTransaction(this.db, async (trx) => {
       const keys = items.map((item) => item.license.idempotency_key).filter((key): key is string => key !== null);
       const holders = new Map<string, { licenseId: string; requestHash: string | null }>();
       if (keys.length > 0) {
@@ -180,7 +191,16 @@ export class SqlStore {
         .execute();
       const jobs = await trx
         .insertInto('jobs')
-        .values(accepted.map(({ license, firstJob }) => newJob(license.id, firstJob ?? 'deliver', nowMs)))
+        .values(
+          accepted.map(({ license, firstJob }) => ({
+            ...newJob(license.id, firstJob ?? 'deliver', nowMs),
+            // Already leased to the minting instance, which makes the first attempt itself: no
+            // other instance's poller can take it from under it.
+            ...(lease
+              ? { state: 'running' as const, attempts: 1, lease_until_ms: lease.untilMs, lease_owner: lease.owner }
+              : {}),
+          })),
+        )
         .returning(['id', 'license_id'])
         .execute();
       await trx
@@ -216,18 +236,22 @@ export class SqlStore {
     return query.orderBy('created_ms', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   }
 
-  async recordDeliveryOutcome(licenseId: string, outcome: DeliveryOutcome): Promise<void> {
-    await this.db
-      .updateTable('licenses')
-      .set((eb) => ({
-        delivery_status: outcome.status,
-        delivery_attempts: eb('delivery_attempts', '+', 1),
-        delivery_error: outcome.error,
-        delivered_at:
-          outcome.status === 'sent' ? eb.fn.coalesce('delivered_at', eb.val(outcome.at)) : eb.ref('delivered_at'),
-      }))
-      .where('id', '=', licenseId)
-      .execute();
+  /** Records one attempt's outcome; returns the license as it is now. */
+  async recordDeliveryOutcome(licenseId: string, outcome: DeliveryOutcome): Promise<LicenseRow | undefined> {
+    return this.writes.run((db) =>
+      db
+        .updateTable('licenses')
+        .set((eb) => ({
+          delivery_status: outcome.status,
+          delivery_attempts: eb('delivery_attempts', '+', 1),
+          delivery_error: outcome.error,
+          delivered_at:
+            outcome.status === 'sent' ? eb.fn.coalesce('delivered_at', eb.val(outcome.at)) : eb.ref('delivered_at'),
+        }))
+        .where('id', '=', licenseId)
+        .returningAll()
+        .executeTakeFirst(),
+    );
   }
 
   async markDeliveryQueued(licenseId: string): Promise<void> {
@@ -235,14 +259,16 @@ export class SqlStore {
   }
 
   async setIssueId(licenseId: string, issueId: string): Promise<void> {
-    await this.db.updateTable('licenses').set({ issue_id: issueId }).where('id', '=', licenseId).execute();
+    await this.writes.run((db) =>
+      db.updateTable('licenses').set({ issue_id: issueId }).where('id', '=', licenseId).execute(),
+    );
   }
 
   // --- durable jobs -------------------------------------------------------------------------
 
   /** Adds a job unless one of the same kind is already waiting for this license. */
   async enqueueJob(licenseId: string, kind: JobKind, nowMs: number, runAtMs = nowMs): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    return durableTransaction(this.db, async (trx) => {
       const waiting = await trx
         .selectFrom('jobs')
         .select('id')
@@ -265,66 +291,181 @@ export class SqlStore {
 
   /**
    * Claims one due job (a specific one when `jobId` is given) by leasing it until `leaseUntilMs`:
-   * the oldest due pending job, else one whose lease ran out. Two index range scans instead of one
-   * OR, so a long backlog costs nothing per claim. On PostgreSQL several instances claim from one
-   * table: `FOR UPDATE SKIP LOCKED` hands each due job to exactly one of them.
+   * the oldest due pending job, else one whose lease ran out.
    */
-  async claimJob(nowMs: number, leaseUntilMs: number, jobId?: number): Promise<JobRow | undefined> {
-    const pending = this.db
-      .selectFrom('jobs')
-      .select('id')
-      .where('state', '=', 'pending')
-      .where('run_at_ms', '<=', nowMs)
-      .$if(jobId !== undefined, (q) => q.where('id', '=', jobId as number))
-      .orderBy('run_at_ms')
-      .limit(1)
-      .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
-    const expired = this.db
-      .selectFrom('jobs')
-      .select('id')
-      .where('state', '=', 'running')
-      .where('lease_until_ms', '<', nowMs)
-      .$if(jobId !== undefined, (q) => q.where('id', '=', jobId as number))
-      .limit(1)
-      .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
-    for (const due of [pending, expired]) {
-      const claimed = await this.db
+  async claimJob(
+    nowMs: number,
+    leaseUntilMs: number,
+    jobId?: number,
+    owner: string | null = null,
+  ): Promise<JobRow | undefined> {
+    const [job] = await this.claimJobs(nowMs, { owner, untilMs: leaseUntilMs }, 1, jobId);
+    return job;
+  }
+
+  /**
+   * Claims up to `limit` due jobs in one statement (one commit for the batch), oldest first: due
+   * pending jobs, then jobs whose lease ran out. Index range scans only, so a long backlog costs
+   * nothing per claim. On PostgreSQL several instances claim from one table: `FOR UPDATE SKIP
+   * LOCKED` hands each due job to exactly one of them.
+   */
+  async claimJobs(
+    nowMs: number,
+    lease: Lease,
+    limit: number,
+    jobId?: number,
+    /** Jobs the caller is running itself: never taken over from it, whatever their lease says. */
+    runningHere: number[] = [],
+  ): Promise<JobRow[]> {
+    if (limit <= 0) return [];
+    const pending = (db: Kysely<Database>, n: number) =>
+      db
+        .selectFrom('jobs')
+        .select('id')
+        .where('state', '=', 'pending')
+        .where('run_at_ms', '<=', nowMs)
+        .$if(jobId !== undefined, (q) => q.where('id', '=', jobId as number))
+        .orderBy('run_at_ms')
+        .limit(n)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
+    const expired = (db: Kysely<Database>, n: number) =>
+      db
+        .selectFrom('jobs')
+        .select('id')
+        .where('state', '=', 'running')
+        .where('lease_until_ms', '<', nowMs)
+        .$if(jobId !== undefined, (q) => q.where('id', '=', jobId as number))
+        .$if(runningHere.length > 0, (q) => q.where('id', 'not in', runningHere))
+        .limit(n)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked());
+    return this.writes.run(async (db) => {
+      const claimed: JobRow[] = [];
+      for (const due of [pending, expired]) {
+        const wanted = limit - claimed.length;
+        if (wanted <= 0) break;
+        const rows = await db
+          .updateTable('jobs')
+          .set((eb) => ({
+            state: 'running',
+            lease_until_ms: lease.untilMs,
+            lease_owner: lease.owner,
+            attempts: eb('attempts', '+', 1),
+          }))
+          .where('id', 'in', due(db, wanted))
+          .returningAll()
+          .execute();
+        claimed.push(...rows.sort((a, b) => Number(a.run_at_ms) - Number(b.run_at_ms)));
+      }
+      return claimed;
+    });
+  }
+
+  /**
+   * Takes a job this instance leased when it wrote it (a fresh mint's delivery, leased to
+   * `freshOwner`) for running under `owner`: one statement, so only one taker ever gets it.
+   */
+  async takeFreshJob(jobId: number, freshOwner: string, owner: string): Promise<JobRow | undefined> {
+    return this.writes.run((db) =>
+      db
         .updateTable('jobs')
-        .set((eb) => ({ state: 'running', lease_until_ms: leaseUntilMs, attempts: eb('attempts', '+', 1) }))
-        .where('id', '=', (eb) => eb.selectFrom(due.as('due')).select('due.id'))
+        .set({ lease_owner: owner })
+        .where('id', '=', jobId)
+        .where('state', '=', 'running')
+        .where('lease_owner', '=', freshOwner)
         .returningAll()
-        .executeTakeFirst();
-      if (claimed) return claimed;
-    }
-    return undefined;
+        .executeTakeFirst(),
+    );
   }
 
-  async finishJob(jobId: number, state: 'done' | 'dead', error: string | null): Promise<void> {
-    await this.db
-      .updateTable('jobs')
-      .set({ state, lease_until_ms: null, last_error: error })
-      .where('id', '=', jobId)
-      .execute();
+  /** Keeps the leases of the given jobs `owner` is running from running out. */
+  async renewLeases(owner: string, untilMs: number, jobIds: number[]): Promise<number> {
+    if (jobIds.length === 0) return 0;
+    const result = await this.writes.run((db) =>
+      db
+        .updateTable('jobs')
+        .set({ lease_until_ms: untilMs })
+        .where('id', 'in', jobIds)
+        .where('state', '=', 'running')
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows);
   }
 
-  async rescheduleJob(jobId: number, runAtMs: number, error: string): Promise<void> {
-    await this.db
-      .updateTable('jobs')
-      .set({ state: 'pending', run_at_ms: runAtMs, lease_until_ms: null, last_error: error })
-      .where('id', '=', jobId)
-      .execute();
+  /**
+   * Hands jobs this instance leased but never started back to the queue, as if never claimed:
+   * any instance's poller may take them.
+   */
+  async releaseJobs(jobIds: number[], owner: string): Promise<void> {
+    if (jobIds.length === 0) return;
+    await this.writes.run((db) =>
+      db
+        .updateTable('jobs')
+        .set((eb) => ({
+          state: 'pending',
+          lease_until_ms: null,
+          lease_owner: null,
+          attempts: eb('attempts', '-', 1),
+        }))
+        .where('id', 'in', jobIds)
+        .where('state', '=', 'running')
+        .where('lease_owner', '=', owner)
+        .execute(),
+    );
+  }
+
+  /**
+   * Jobs an earlier run of this same instance (same INSTANCE_ID) still held when it died go back to
+   * pending at start, instead of waiting for their leases to run out. Lease owners are
+   * `INSTANCE_ID#run`: everything under this instance's id but another run's is reclaimed.
+   */
+  async reclaimOwnLeases(instanceId: string, currentOwners: string[]): Promise<number> {
+    const prefix = `${instanceId}#`;
+    const result = await this.writes.run((db) =>
+      db
+        .updateTable('jobs')
+        .set({ state: 'pending', lease_until_ms: null, lease_owner: null })
+        .where('state', '=', 'running')
+        .where((eb) => eb(eb.fn('substr', ['lease_owner', eb.lit(1), eb.lit(prefix.length)]), '=', prefix))
+        .where('lease_owner', 'not in', currentOwners)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Ends a job; with `owner`, only while that instance still holds it (nobody took it over). */
+  async finishJob(jobId: number, state: 'done' | 'dead', error: string | null, owner?: string): Promise<void> {
+    await this.writes.run((db) =>
+      db
+        .updateTable('jobs')
+        .set({ state, lease_until_ms: null, lease_owner: null, last_error: error })
+        .where('id', '=', jobId)
+        .$if(owner !== undefined, (q) => q.where('lease_owner', '=', owner as string))
+        .execute(),
+    );
+  }
+
+  async rescheduleJob(jobId: number, runAtMs: number, error: string, owner?: string): Promise<void> {
+    await this.writes.run((db) =>
+      db
+        .updateTable('jobs')
+        .set({ state: 'pending', run_at_ms: runAtMs, lease_until_ms: null, lease_owner: null, last_error: error })
+        .where('id', '=', jobId)
+        .$if(owner !== undefined, (q) => q.where('lease_owner', '=', owner as string))
+        .execute(),
+    );
   }
 
   /**
    * Jobs a killed process left running go back to pending. Safe only while this process is the
    * database's sole user, which is what an embedded SQLite file means; on PostgreSQL other
-   * instances may be running them, so their leases decide instead.
+   * instances may be running them, so their leases (and `reclaimOwnLeases`) decide instead.
    */
   async releaseAbandonedJobs(): Promise<number> {
     if (this.dialect !== 'sqlite') return 0;
     const result = await this.db
       .updateTable('jobs')
-      .set({ state: 'pending', lease_until_ms: null })
+      .set({ state: 'pending', lease_until_ms: null, lease_owner: null })
       .where('state', '=', 'running')
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
@@ -390,6 +531,7 @@ function newJob(licenseId: string, kind: JobKind, nowMs: number) {
     run_at_ms: nowMs,
     created_ms: nowMs,
     lease_until_ms: null,
+    lease_owner: null,
     last_error: null,
   };
 }

@@ -1,17 +1,21 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
+import { type TransactionGroups, transactionGroupsFor } from '../store/group-commit.ts';
 import type { Database } from '../store/schema.ts';
 import type { IssueSnapshot, IssueSpec, Tracker } from './tracker.ts';
 
 /** TRACKER=embedded: issues live in the service's own database. */
 export class EmbeddedTracker implements Tracker {
   readonly description = 'embedded (issues in the database)';
+  private readonly writes: TransactionGroups<Kysely<Database>>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly publicUrl: string,
-  ) {}
+  ) {
+    this.writes = transactionGroupsFor(db);
+  }
 
   async saveIssue(licenseId: string | null, spec: IssueSpec, knownId: string | null): Promise<IssueSnapshot> {
     const nowMs = this.clock.now().getTime();
@@ -22,20 +26,24 @@ export class EmbeddedTracker implements Tracker {
       labels: JSON.stringify(spec.labels),
       updated_ms: nowMs,
     };
-    const existing =
-      knownId !== null ? Number(knownId) : licenseId !== null ? await this.idForLicense(licenseId) : undefined;
-    if (existing !== undefined && Number.isSafeInteger(existing)) {
-      await this.db.updateTable('issues').set(values).where('id', '=', existing).execute();
-      return this.snapshot(existing, spec, licenseId);
-    }
-    const row = await this.db
-      .insertInto('issues')
-      .values({ ...values, license_id: licenseId, created_ms: nowMs })
-      // One issue per license, even when two writers race.
-      .onConflict((oc) => oc.column('license_id').doUpdateSet(values))
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return this.snapshot(row.id, spec, licenseId);
+    // Issue writes arriving together (a burst of deliveries) share one commit.
+    const id = await this.writes.run(async (db) => {
+      // Without a known id, the upsert on license_id finds the license's issue (one per license).
+      const existing = knownId !== null ? Number(knownId) : undefined;
+      if (existing !== undefined && Number.isSafeInteger(existing)) {
+        await db.updateTable('issues').set(values).where('id', '=', existing).execute();
+        return existing;
+      }
+      const row = await db
+        .insertInto('issues')
+        .values({ ...values, license_id: licenseId, created_ms: nowMs })
+        // One issue per license, even when two writers race.
+        .onConflict((oc) => oc.column('license_id').doUpdateSet(values))
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    });
+    return this.snapshot(id, spec, licenseId);
   }
 
   async getIssues(ids: string[]): Promise<Map<string, IssueSnapshot>> {
@@ -60,11 +68,6 @@ export class EmbeddedTracker implements Tracker {
 
   async check(): Promise<void> {
     await this.db.selectFrom('issues').select('id').limit(1).execute();
-  }
-
-  private async idForLicense(licenseId: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('issues').select('id').where('license_id', '=', licenseId).executeTakeFirst();
-    return row?.id;
   }
 
   private snapshot(id: number, spec: IssueSpec, licenseId: string | null): IssueSnapshot {
