@@ -549,7 +549,7 @@ describe('logs keep request paths but not the emails and searches in query strin
       await request(`${child.url}/healthz`);
       // Log lines reach the pipe asynchronously; a loaded machine may take a while.
       const deadline = Date.now() + 30_000;
-      while (!child.output().includes('/healthz') && Date.now() < deadline)
+      while (!child.output().includes('"url":"/healthz"') && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 50));
       const output = child.output();
       expect(output).toContain('"url":"/api/v1/licenses?[redacted]"');
