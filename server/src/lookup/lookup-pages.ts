@@ -1,4 +1,5 @@
 import type { LicenseRecord } from '@mintdesk/shared';
+import { sameIdentity } from '../identity/identity-key.ts';
 import { escapeHtml as h } from '../html.ts';
 import { kindPolicy } from '../kinds/index.ts';
 import { revokeControls } from '../revocation/revoke-dialog.ts';
@@ -172,7 +173,7 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
     <button type="button" class="button" data-open-dialog="resend-${id}">Resend</button>`
     : '';
   // The service refuses a person deciding on their own request: offer them no buttons that cannot work.
-  const mayDecide = pending && model.approver === true && !sameName(model.who, license.agent);
+  const mayDecide = pending && model.approver === true && !sameIdentity(model.who, license.agent);
   const decisions = mayDecide
     ? `<form method="post" action="/lookup/licenses/${id}/approve">
       ${hidden}
@@ -245,9 +246,4 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
       .join('')}</ul>
   </details>
 </article>`;
-}
-
-/** As the service compares them: a person's name and a license's agent, regardless of case and outer spaces. */
-function sameName(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
