@@ -1,6 +1,6 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { sameIdentity } from '../identity/identity-key.ts';
-import { escapeHtml as h } from '../html.ts';
+import { escapeHtml as h, pageShell } from '../html.ts';
 import { kindPolicy } from '../kinds/index.ts';
 import { revokeControls } from '../revocation/revoke-dialog.ts';
 import type { AuditEntry } from '../store/sql-store.ts';
@@ -11,24 +11,7 @@ export interface Notice {
 }
 
 function layout(title: string, body: string, header = ''): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(title)} – Mintdesk</title>
-<link rel="stylesheet" href="/assets/base.css">
-<link rel="stylesheet" href="/lookup/assets/lookup.css">
-<link rel="icon" href="/lookup/assets/logo.svg">
-</head>
-<body>
-<header class="topbar"><img src="/lookup/assets/logo.svg" alt="" width="24" height="24"><span>Mintdesk</span><span class="topbar__sub">License lookup</span>${header}</header>
-<main class="page">
-${body}
-</main>
-<script src="/lookup/assets/lookup.js"></script>
-</body>
-</html>`;
+  return pageShell({ title, section: 'License lookup', body, header, scripts: ['/lookup/assets/lookup.js'] });
 }
 
 export function signInPage(options: { next: string; error?: string }): string {

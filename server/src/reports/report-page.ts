@@ -1,4 +1,4 @@
-import { escapeHtml as h } from '../html.ts';
+import { escapeHtml as h, pageShell } from '../html.ts';
 import { usageChart } from './usage-chart.ts';
 import type { UsageReportResult } from './usage-report.ts';
 
@@ -14,24 +14,14 @@ export interface ReportPageModel {
 }
 
 function layout(title: string, body: string, header: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${h(title)} – Mintdesk</title>
-<link rel="stylesheet" href="/assets/base.css">
-<link rel="stylesheet" href="/lookup/assets/lookup.css">
-<link rel="stylesheet" href="/reports/assets/reports.css">
-<link rel="icon" href="/lookup/assets/logo.svg">
-</head>
-<body>
-<header class="topbar"><img src="/lookup/assets/logo.svg" alt="" width="24" height="24"><span>Mintdesk</span><span class="topbar__sub">Usage reports</span>${header}</header>
-<main class="page page--wide">
-${body}
-</main>
-</body>
-</html>`;
+  return pageShell({
+    title,
+    section: 'Usage reports',
+    body,
+    header,
+    styles: ['/reports/assets/reports.css'],
+    wide: true,
+  });
 }
 
 function topbarEnd(model: ReportPageModel): string {
