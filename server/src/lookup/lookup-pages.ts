@@ -60,12 +60,20 @@ export interface SearchPageModel {
   now: Date;
 }
 
-export function searchPage(model: SearchPageModel): string {
-  const signOut = `<form method="post" action="/lookup/sign-out" class="topbar__end">
-  <input type="hidden" name="csrf" value="${h(model.csrf)}">
-  <span class="topbar__who">${h(model.who)}</span>
+/** The top bar's end on every signed-in page: links between the pages, who is signed in, Sign out. */
+export function signedInTopbar(current: 'lookup' | 'reports', csrf: string, who: string): string {
+  const link = (page: typeof current, href: string, label: string) =>
+    `<a href="${href}"${page === current ? ' aria-current="page"' : ''}>${label}</a>`;
+  return `<nav class="topbar__nav" aria-label="Pages">${link('lookup', '/lookup', 'License lookup')}${link('reports', '/reports', 'Usage reports')}</nav>
+<form method="post" action="/lookup/sign-out" class="topbar__end">
+  <input type="hidden" name="csrf" value="${h(csrf)}">
+  <span class="topbar__who">${h(who)}</span>
   <button type="submit" class="button button--basic button--small">Sign out</button>
 </form>`;
+}
+
+export function searchPage(model: SearchPageModel): string {
+  const signOut = signedInTopbar('lookup', model.csrf, model.who);
   const notice = model.notice
     ? `<div class="message message--${model.notice.tone}" role="status">${h(model.notice.text)}</div>`
     : '<div role="status" class="visually-hidden"></div>';

@@ -1,4 +1,5 @@
 import { escapeHtml as h, pageShell } from '../html.ts';
+import { signedInTopbar } from '../lookup/lookup-pages.ts';
 import { usageChart } from './usage-chart.ts';
 import type { UsageReportResult } from './usage-report.ts';
 
@@ -25,12 +26,7 @@ function layout(title: string, body: string, header: string): string {
 }
 
 function topbarEnd(model: ReportPageModel): string {
-  return `<nav class="topbar__nav" aria-label="Pages"><a href="/lookup">License lookup</a><a href="/reports" aria-current="page">Usage reports</a></nav>
-<form method="post" action="/lookup/sign-out" class="topbar__end">
-  <input type="hidden" name="csrf" value="${h(model.csrf)}">
-  <span class="topbar__who">${h(model.who)}</span>
-  <button type="submit" class="button button--basic button--small">Sign out</button>
-</form>`;
+  return signedInTopbar('reports', model.csrf, model.who);
 }
 
 function dateField(name: 'from' | 'to', label: string, model: ReportPageModel): string {
