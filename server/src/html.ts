@@ -4,6 +4,17 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ESCAPES[char] as string);
 }
 
+/** The policy of the server-rendered pages: their own scripts and styles only, no framing, forms to here. */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
 export interface PageShell {
   title: string;
   /** The part of the service, shown beside the name in the top bar (`License lookup`, `Usage reports`). */

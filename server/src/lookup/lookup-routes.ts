@@ -17,6 +17,7 @@ import type { SqlStore } from '../store/sql-store.ts';
 import { crossSiteForm } from './form-origin.ts';
 import { type Notice, searchPage, signInPage } from './lookup-pages.ts';
 import { type LookupSession, LookupSessions, SESSION_COOKIE, SESSION_LIFETIME_MS } from './session.ts';
+import { PAGE_CSP } from '../html.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,15 +53,6 @@ const ASSETS: Record<string, string> = {
   'lookup.js': 'text/javascript; charset=utf-8',
   'logo.svg': 'image/svg+xml',
 };
-const PAGE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
 const MAX_RESULTS = 50;
 
 type SearchKind = 'email' | 'ticket' | 'license';

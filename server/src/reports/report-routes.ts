@@ -15,6 +15,7 @@ import type { UsageStore } from '../store/usage-store.ts';
 import type { PageSessions } from './page-session.ts';
 import { reportPage } from './report-page.ts';
 import { csvFilename, lastDays, parsePeriod, reportCsv, usageReport } from './usage-report.ts';
+import { PAGE_CSP } from '../html.ts';
 
 export interface ReportRoutesOptions {
   store: UsageStore;
@@ -24,15 +25,6 @@ export interface ReportRoutesOptions {
 }
 
 const REPORTS_CSS = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'static/reports.css'));
-const PAGE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
 
 /** The usage report: the API (`/api/v1/reports/usage`, lookup bearer) and the `/reports` page (lookup session). */
 const ReportQuery = z.object({
