@@ -405,6 +405,3 @@ if (fs.existsSync(assets)) {
 }
 for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 print('load_avg_1m_end', loadAverage());
-
-// Usage check-ins and the usage report (usage_rps, report_1m_ms): the usage helper's file.
-await runUsageBench({ durationS: DURATION_S, connections: CONNECTIONS, print });
