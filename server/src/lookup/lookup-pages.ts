@@ -1,5 +1,6 @@
 import type { LicenseRecord } from '@mintdesk/shared';
 import { sameIdentity } from '../identity/identity-key.ts';
+import { reasonDialog } from './reason-dialog.ts';
 import { escapeHtml as h, pageShell } from '../html.ts';
 import { kindPolicy } from '../kinds/index.ts';
 import { revokeControls } from '../revocation/revoke-dialog.ts';
@@ -188,21 +189,15 @@ function resultCard({ record, ticketUrl, audit }: LookupResult, model: SearchPag
   </dialog>`
     : '';
   const rejectDialog = mayDecide
-    ? `<dialog id="reject-${id}" aria-labelledby="reject-${id}-title" class="dialog">
-    <h4 id="reject-${id}-title">Reject this license?</h4>
-    <p>License <code>${id}</code> for ${h(license.email)} will never be issued; its tracker issue is closed.</p>
-    <form method="post" action="/lookup/licenses/${id}/reject" class="stack">
-      ${hidden}
-      <div class="field">
-        <label for="reason-${id}">Reason</label>
-        <textarea id="reason-${id}" name="reason" required maxlength="500" rows="3"></textarea>
-      </div>
-      <div class="dialog__actions">
-        <button type="submit" class="button button--danger">Reject</button>
-        <button type="button" class="button button--basic" data-close-dialog>Cancel</button>
-      </div>
-    </form>
-  </dialog>`
+    ? reasonDialog({
+        dialogId: `reject-${id}`,
+        fieldId: `reason-${id}`,
+        title: 'Reject this license?',
+        text: `License <code>${id}</code> for ${h(license.email)} will never be issued; its tracker issue is closed.`,
+        action: `/lookup/licenses/${id}/reject`,
+        hidden,
+        confirm: 'Reject',
+      })
     : '';
   return `<article class="card result" aria-labelledby="title-${id}">
   <div class="result__head">
