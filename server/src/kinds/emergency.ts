@@ -1,5 +1,5 @@
 import { emergencyRequestSchema, type EmergencyRequest, successTitle } from '@mintdesk/shared';
-import type { KindPolicy } from './kind-policy.ts';
+import { genericTrialTerms, type KindPolicy } from './kind-policy.ts';
 
 /** Today's weekend emergency: a short trial with generic licensee details, one field to type. */
 export const emergency: KindPolicy<EmergencyRequest> = {
@@ -10,18 +10,7 @@ export const emergency: KindPolicy<EmergencyRequest> = {
   schema: (settings) => emergencyRequestSchema(settings.maxUserCount),
   days: (settings) => settings.licenseDays,
   async terms(request, { settings }) {
-    return {
-      userCount: request.userCount,
-      trial: true,
-      licensee: settings.licensee,
-      plan: settings.plan,
-      durationDays: settings.licenseDays,
-      endsAt: null,
-      startsOn: null,
-      endsOn: null,
-      extraClaims: {},
-      details: {},
-    };
+    return genericTrialTerms(request.userCount, settings, settings.licenseDays);
   },
   successTitle: (facts) => successTitle(facts.email, facts.userCount),
   auditDetail: (facts) => `${facts.userCount} users for ${facts.email}`,

@@ -41,6 +41,30 @@ export interface LicenseTerms {
   details: Record<string, string | number>;
 }
 
+/**
+ * Terms of a trial that runs a number of days from signing with the operator's generic licensee
+ * (the emergency and transition kinds differ only in the days and what they record).
+ */
+export function genericTrialTerms(
+  userCount: number,
+  settings: KindSettings,
+  durationDays: number,
+  details: LicenseTerms['details'] = {},
+): LicenseTerms {
+  return {
+    userCount,
+    trial: true,
+    licensee: settings.licensee,
+    plan: settings.plan,
+    durationDays,
+    endsAt: null,
+    startsOn: null,
+    endsOn: null,
+    extraClaims: {},
+    details,
+  };
+}
+
 /** A stored license as the wording of titles and emails sees it. */
 export interface KindFacts {
   id: string;

@@ -1,5 +1,5 @@
 import { type TransitionRequest, transitionRequestSchema, transitionSuccessTitle } from '@mintdesk/shared';
-import type { KindPolicy } from './kind-policy.ts';
+import { genericTrialTerms, type KindPolicy } from './kind-policy.ts';
 
 /**
  * A customer moving from SaaS to a self-managed install: a longer trial (TRANSITION_DAYS), so the
@@ -13,18 +13,7 @@ export const transition: KindPolicy<TransitionRequest> = {
   schema: (settings) => transitionRequestSchema(settings.maxUserCount),
   days: (settings) => settings.transitionDays,
   async terms(request, { settings }) {
-    return {
-      userCount: request.userCount,
-      trial: true,
-      licensee: settings.licensee,
-      plan: settings.plan,
-      durationDays: settings.transitionDays,
-      endsAt: null,
-      startsOn: null,
-      endsOn: null,
-      extraClaims: {},
-      details: { reason: request.reason },
-    };
+    return genericTrialTerms(request.userCount, settings, settings.transitionDays, { reason: request.reason });
   },
   successTitle: (facts) => transitionSuccessTitle(facts.email, facts.userCount),
   auditDetail: (facts) => `transition trial, ${facts.userCount} users for ${facts.email}`,
