@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Duplex } from 'node:stream';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { FailedCredentials } from './abuse/failed-credentials.ts';
@@ -17,6 +16,7 @@ import { LicenseService } from './licenses/license-service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { notifyLicense } from './notify/notify-license.ts';
 import type { Notifier } from './notify/webhook-notifier.ts';
+import { securityHeaders } from './security-headers.ts';
 import { registerOpenApi } from './openapi/openapi.ts';
 import { Metrics } from './ops/metrics.ts';
 import { PeopleStore } from './people/people-store.ts';
@@ -180,16 +180,17 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
   });
 
   // Security headers on every answer; pages that need a looser or stricter policy set their own.
-  await app.register(helmet, {
+  const secure = securityHeaders({
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     referrerPolicy: { policy: 'no-referrer' },
     strictTransportSecurity: config.publicUrl.startsWith('https:') ? { maxAge: 31_536_000 } : false,
   });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    secure(request.raw, reply.raw, done);
+  });
   await app.register(rateLimit, { global: false });
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: SERVICE_VERSION });
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
   // API answers carry license keys (mint, get, list, resend): no cache may keep them.
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

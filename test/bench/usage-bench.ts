@@ -59,18 +59,15 @@ async function helloWorld(): Promise<{ url: string; process: ChildProcess }> {
 }
 
 /** Licenses with real keys signed by the service's own key, written straight into its database. */
-function seedReportingLicenses(dataDir: string, keys: FileKeyStore, count: number, issuer: string): string[] {
-  const db = new Database(path.join(dataDir, 'mintdesk.sqlite'));
-  db.pragma('synchronous = OFF');
-  const insert = db.prepare(
-    `insert into licenses (id, key, issued_at, expires_at, created_ms, user_count, email, email_lower, agent, ticket_id,
-       ticket_url, delivery_status, delivery_attempts, delivery_error, delivered_at, issue_id, idempotency_key, request_hash)
-     values (?, ?, ?, ?, ?, 50, ?, ?, 'bench', null, null, 'sent', 1, null, ?, null, null, null)`,
-  );
+async function seedReportingLicenses(
+  dataDir: string,
+  keys: FileKeyStore,
+  count: number,
+  issuer: string,
+): Promise<string[]> {
   const now = new Date();
-  const tokens: string[] = [];
-  db.transaction(() => {
-    for (let i = 0; i < count; i++) {
+  const licenses = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
       const id = `lic_ubench${String(i).padStart(7, '0')}`;
       const email = `admin${i}@org${i % 500}.usage-bench.example`;
       const claims = licenseClaims(
@@ -87,8 +84,18 @@ function seedReportingLicenses(dataDir: string, keys: FileKeyStore, count: numbe
         },
         now,
       );
-      const key = signLicense(claims, keys.current());
-      tokens.push(key);
+      return { id, email, claims, key: await signLicense(claims, keys.current()) };
+    }),
+  );
+  const db = new Database(path.join(dataDir, 'mintdesk.sqlite'));
+  db.pragma('synchronous = OFF');
+  const insert = db.prepare(
+    `insert into licenses (id, key, issued_at, expires_at, created_ms, user_count, email, email_lower, agent, ticket_id,
+       ticket_url, delivery_status, delivery_attempts, delivery_error, delivered_at, issue_id, idempotency_key, request_hash)
+     values (?, ?, ?, ?, ?, 50, ?, ?, 'bench', null, null, 'sent', 1, null, ?, null, null, null)`,
+  );
+  db.transaction(() => {
+    for (const { id, email, claims, key } of licenses) {
       const issued = new Date(claims.iat * 1000).toISOString();
       insert.run(
         id,
@@ -103,7 +110,7 @@ function seedReportingLicenses(dataDir: string, keys: FileKeyStore, count: numbe
     }
   })();
   db.close();
-  return tokens;
+  return licenses.map((license) => license.key);
 }
 
 /**
@@ -177,7 +184,7 @@ export async function runUsageBench(options: UsageBenchOptions = {}): Promise<vo
   let service = await spawnService({ ...base, DATA_DIR: usageDir });
   const issuer = service.url;
   await stop(service);
-  const tokens = seedReportingLicenses(usageDir, await FileKeyStore.open(usageDir), reportingLicenses, issuer);
+  const tokens = await seedReportingLicenses(usageDir, await FileKeyStore.open(usageDir), reportingLicenses, issuer);
   service = await spawnService({ ...base, DATA_DIR: usageDir });
   let next = 0;
   const checkIns = () =>

@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtSourcesStale } from '../../server/scripts/bundle-freshness.js';
 import { REPO_ROOT } from '../support/child-service.ts';
-import { tempDir } from '../support/service.ts';
+import { APP_SECRET, tempDir } from '../support/service.ts';
+import { SmtpReceiver } from '../support/smtp-receiver.ts';
+import { signAppToken } from '../support/tokens.ts';
 
 const run = promisify(execFile);
 const outDir = path.join(REPO_ROOT, 'server', `.test-dist-${process.pid}`);
@@ -17,12 +19,27 @@ const dataDir = tempDir('mintdesk-bundle-');
 let url = '';
 let child: ReturnType<typeof spawn> | undefined;
 let output = '';
+const smtp = new SmtpReceiver();
 
 beforeAll(async () => {
+  await smtp.start();
   await run(process.execPath, [path.join(REPO_ROOT, 'server/scripts/build-server.mjs'), bundle], { cwd: REPO_ROOT });
-  const runBundle = `const { runCli } = await import(${JSON.stringify(bundle)}); process.exitCode = await runCli(['serve']);`;
-  child = spawn(process.execPath, ['--input-type=module', '-e', runBundle], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DATA_DIR: dataDir },
+  // A file, not `--input-type=module -e`: worker threads inherit the flags, and that one breaks them.
+  const runner = path.join(outDir, 'serve.mjs');
+  fs.writeFileSync(
+    runner,
+    `const { runCli } = await import(${JSON.stringify(bundle)});\nprocess.exitCode = await runCli(['serve']);\n`,
+  );
+  child = spawn(process.execPath, [runner], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dataDir,
+      SMTP_URL: smtp.url,
+      APP_SECRET,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -41,6 +58,7 @@ afterAll(async () => {
     child.kill('SIGTERM');
     await exited;
   }
+  await smtp.stop();
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -63,6 +81,23 @@ describe('the service bundle', () => {
     }
     const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as { info: { version: string } };
     expect(openapi.info.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('mints and emails a license (the mail composer thread starts from beside the bundle)', async () => {
+    const response = await fetch(`${url}/api/v1/licenses`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await signAppToken(APP_SECRET, { now: new Date() })}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ agent: 'asmith', userCount: 3, email: 'bundle@example.org', ticketId: 77 }),
+    });
+    expect(response.status, output).toBe(201);
+    const body = (await response.json()) as { delivery: { status: string } };
+    expect(body.delivery.status, output).toBe('sent');
+    expect(smtp.messages).toHaveLength(1);
+    expect(output).not.toMatch(/"level":[45]0/);
+    expect(smtp.messages[0]?.attachments[0]?.content.toString()).toMatch(/^ey/);
   });
 
   it('is a bundle: no module of server/src or shared/src is loaded from source', () => {

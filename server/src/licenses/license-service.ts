@@ -115,7 +115,7 @@ export class LicenseService {
     if (!held) {
       try {
         const claims = licenseClaims(this.termsToSign(licenseId, kind, request, terms), now);
-        key = signLicense(claims, this.deps.keys.current());
+        key = await signLicense(claims, this.deps.keys.current());
         expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000);
       } catch (error) {
         await this.recordEarlyFailure('sign', error, request, terms.userCount, null);
@@ -222,7 +222,7 @@ export class LicenseService {
       },
       now,
     );
-    const key = signLicense(claims, this.deps.keys.current());
+    const key = await signLicense(claims, this.deps.keys.current());
     const jobId = await this.approvals.approve({
       licenseId: row.id,
       by: decider.name,

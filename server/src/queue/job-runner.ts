@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import { EventEmitter, once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
+import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { RetryPolicy } from '../config.ts';
@@ -120,18 +119,23 @@ export class JobRunner {
    * every slot for fresh work is busy: the job then goes back to the queue for any poller.
    */
   async runAndWait(job: { id: number; licenseId: string; kind: JobKind }, timeoutMs: number): Promise<boolean> {
-    const abort = new AbortController();
-    const finished = once(this.finished, `${job.kind}:${job.licenseId}`, { signal: abort.signal });
-    finished.catch(() => undefined);
+    // Plain listener and timer rather than `events.once` + an AbortSignal: aborting those builds
+    // an AbortError (with its stack) for every mint, which showed in the mint profile.
+    const event = `${job.kind}:${job.licenseId}`;
+    let onFinished: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    // Listening before the job starts: an attempt that finishes at once is not missed.
+    const finished = new Promise<void>((resolve) => {
+      onFinished = () => resolve();
+      this.finished.once(event, onFinished);
+    });
     try {
       if (!(await this.startFresh(job.id))) return false;
-      await Promise.race([finished, delay(timeoutMs, undefined, { signal: abort.signal })]);
-      return true;
-    } catch (error) {
-      if ((error as Error).name !== 'AbortError') throw error;
+      await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       return true;
     } finally {
-      abort.abort();
+      clearTimeout(timer);
+      if (onFinished) this.finished.removeListener(event, onFinished);
     }
   }
 
