@@ -17,6 +17,7 @@ import { MINTDESK_BIN, REPO_ROOT } from '../support/child-service.ts';
 import { APP_SECRET, LOOKUP_TOKEN, tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { FIRST_SEED_TICKET, SEED_EMAILS, SEED_TICKETS, seedEmail, seedStore } from './seed.ts';
+import { steadyLoad } from './steady-load.ts';
 import { runUsageBench } from './usage-bench.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
@@ -393,11 +394,22 @@ print(`lookup_email_cpu_us_per_request`, Math.round(emailCpuUs), 'µs');
 // What one person waits for at a busy desk is the latency at a steady offered rate below
 // capacity, the same 50 connections; the bare hello-world at that rate is its floor.
 const STEADY_RPS = Number(process.env.BENCH_STEADY_RPS ?? 500);
-const steadyHello = await load({ url: hello.url, overallRate: STEADY_RPS });
-print(`baseline_at_${STEADY_RPS}rps_p99`, steadyHello.latency.p99, 'ms');
-const steadyEmail = await load({ url: service.url, requests: emailLookups, overallRate: STEADY_RPS });
-print(`lookup_email_${SIZE}_at_${STEADY_RPS}rps_p50`, steadyEmail.latency.p50, 'ms');
-print(`lookup_email_${SIZE}_at_${STEADY_RPS}rps_p99`, steadyEmail.latency.p99, 'ms');
+const steady = (url: string, requestPath: () => string) =>
+  steadyLoad({
+    url,
+    path: requestPath,
+    headers: lookupHeaders,
+    rps: STEADY_RPS,
+    durationS: DURATION_S,
+    connections: CONNECTIONS,
+  });
+const steadyHello = await steady(hello.url, () => '/');
+print(`baseline_at_${STEADY_RPS}rps_p99`, steadyHello.p99, 'ms');
+const emailPath = () => `/api/v1/licenses?email=${encodeURIComponent(seedEmail(randomInt(SEED_EMAILS)))}`;
+const steadyEmail = await steady(service.url, emailPath);
+print(`lookup_email_${SIZE}_at_${STEADY_RPS}rps_p50`, steadyEmail.p50, 'ms');
+print(`lookup_email_${SIZE}_at_${STEADY_RPS}rps_p99`, steadyEmail.p99, 'ms');
+print(`lookup_email_${SIZE}_at_${STEADY_RPS}rps_failed`, steadyEmail.failed, 'responses');
 const ticketLookups: autocannon.Request[] = [
   {
     method: 'GET',
@@ -418,9 +430,13 @@ print(`lookup_ticket_${SIZE}_rps`, Math.round(byTicket.requests.average), 'req/s
 print(`lookup_ticket_vs_baseline_ratio`, byTicket.requests.average / baselineRps);
 print(`lookup_ticket_non_2xx`, byTicket.non2xx + byTicket.errors, 'responses');
 print(`lookup_ticket_cpu_us_per_request`, Math.round(ticketCpuUs), 'µs');
-const steadyTicket = await load({ url: service.url, requests: ticketLookups, overallRate: STEADY_RPS });
-print(`lookup_ticket_${SIZE}_at_${STEADY_RPS}rps_p50`, steadyTicket.latency.p50, 'ms');
-print(`lookup_ticket_${SIZE}_at_${STEADY_RPS}rps_p99`, steadyTicket.latency.p99, 'ms');
+const steadyTicket = await steady(
+  service.url,
+  () => `/api/v1/licenses?ticketId=${FIRST_SEED_TICKET + randomInt(SEED_TICKETS)}`,
+);
+print(`lookup_ticket_${SIZE}_at_${STEADY_RPS}rps_p50`, steadyTicket.p50, 'ms');
+print(`lookup_ticket_${SIZE}_at_${STEADY_RPS}rps_p99`, steadyTicket.p99, 'ms');
+print(`lookup_ticket_${SIZE}_at_${STEADY_RPS}rps_failed`, steadyTicket.failed, 'responses');
 print(`lookup_rss_mb`, Math.round(Math.max(...lookupRss)), 'MB');
 
 baselineRps = await baselineNow('mint_large');

@@ -52,7 +52,12 @@ export class MailComposerThread {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.workerUrl);
+    // V8 gives a worker a young generation sized for a browser tab's main thread: measured under a
+    // mint load, the service's RSS settled ~120 MB higher with it than with 4 MB, at no cost in
+    // speed (each message's garbage is short-lived and small). At most ~80 messages are in flight.
+    const worker = new Worker(this.workerUrl, {
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 128 },
+    });
     // An idle composer must not keep a stopping process alive; close() ends it anyway.
     worker.unref();
     worker.on('message', (reply: Reply) => this.settle(reply));
