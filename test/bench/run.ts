@@ -4,10 +4,8 @@
 // lookups with a different requester per request over 1M realistic rows; delivery counted at the
 // SMTP receiver (during the load and draining after it); start-up to a ready /readyz and clean
 // stop as the production start (`mintdesk serve`) does it; the service's RSS under load.
-import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,6 +15,7 @@ import { MINTDESK_BIN, REPO_ROOT } from '../support/child-service.ts';
 import { APP_SECRET, LOOKUP_TOKEN, tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { FIRST_SEED_TICKET, SEED_EMAILS, SEED_TICKETS, seedEmail, seedStore } from './seed.ts';
+import { sleep, startProcess, stopProcess } from './processes.ts';
 import { steadyLoad } from './steady-load.ts';
 import { runUsageBench } from './usage-bench.ts';
 
@@ -30,87 +29,6 @@ const SIZE = SEED_LICENSES >= 1_000_000 ? `${SEED_LICENSES / 1_000_000}m` : Stri
 function print(name: string, value: number, unit = ''): void {
   const shown = Number.isInteger(value) ? String(value) : value.toFixed(value < 1 ? 3 : 2);
   process.stdout.write(`${name}: ${shown}${unit ? ` ${unit}` : ''}\n`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  output: () => string;
-  /** Milliseconds from spawn until `readyPath` answered 200. */
-  startMs: number;
-}
-
-/** Spawns a process that listens on PORT and waits until `readyPath` answers 200. */
-async function startProcess(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  readyPath: string,
-  timeoutMs = 60_000,
-): Promise<Proc> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const started = performance.now();
-  const child = spawn(command, args, {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
-  for (;;) {
-    if (exitCode !== undefined) throw new Error(`${args.join(' ')} exited with ${exitCode}:\n${output}`);
-    if (performance.now() - started > timeoutMs) throw new Error(`${args.join(' ')} not ready in time:\n${output}`);
-    try {
-      const response = await fetch(`${url}${readyPath}`);
-      await response.arrayBuffer();
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(5);
-  }
-  return { child, url, exited, output: () => output, startMs: performance.now() - started };
-}
-
-/** SIGTERM and the time until the process has exited. */
-async function stopProcess(proc: Proc, group = false): Promise<number> {
-  const started = performance.now();
-  if (group && proc.child.pid) process.kill(-proc.child.pid, 'SIGTERM');
-  else proc.child.kill('SIGTERM');
-  const code = await proc.exited;
-  // npx itself dies of the signal it passed on (exit code null); the service under it exits 0.
-  if (code !== 0 && !group) process.stderr.write(`process exited with ${code}:\n${proc.output()}\n`);
-  return performance.now() - started;
 }
 
 const startService = (env: Record<string, string>) =>

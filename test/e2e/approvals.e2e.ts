@@ -11,8 +11,9 @@ import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { signAppToken } from '../support/tokens.ts';
 
 // The four-eyes rule end to end: an order minted by agent "alice" waits; alice (an approver
-// herself) cannot decide on her own request; "bob" approves one order and rejects another on the
-// lookup page in Chromium, and the email and the tracker title follow.
+// herself) cannot decide on her own request, nor can the shared lookup token; "bob" approves one
+// order and rejects another on the lookup page in Chromium, and the email and the tracker title
+// follow.
 
 const run = promisify(execFile);
 const smtp = new SmtpReceiver();
@@ -184,6 +185,12 @@ describe('approving and rejecting on the lookup page in Chromium', () => {
       { token: LOOKUP_TOKEN, body: {} },
     );
     expect(operator.status).toBe(403);
+    // Signed in to the page with it, nobody is offered Approve or Reject.
+    const shared = await signIn(LOOKUP_TOKEN);
+    const sharedCard = await search(shared, '7781');
+    await expect(sharedCard.getByRole('button', { name: 'Approve' }).count()).resolves.toBe(0);
+    await expect(sharedCard.getByRole('button', { name: 'Reject' }).count()).resolves.toBe(0);
+    await shared.context().close();
     expect((await recordOf(toApprove.license.id)).approval.status).toBe('pending');
     expect(smtp.messages).toHaveLength(0);
     await page.context().close();

@@ -282,6 +282,23 @@ describe('each kind sends its own fields', () => {
     ]);
   });
 
+  it('order: a reference with a character trackers read as a reference says which characters are allowed', async () => {
+    const { request } = stubZafClient({ respond: async () => ({ licenses: [] }) });
+    const user = userEvent.setup();
+    await user.selectOptions(await renderSidebar(), 'Ordered license');
+    await user.type(screen.getByLabelText('Licensee name'), 'Ada Lovelace');
+    await user.type(screen.getByLabelText('Company'), 'Analytical Engines Ltd');
+    await user.type(screen.getByLabelText('User count'), '50');
+    await user.selectOptions(screen.getByLabelText('Term'), 'Perpetual');
+    await user.type(screen.getByLabelText('Order reference'), 'PO#1234');
+    await user.click(screen.getByRole('button', { name: 'Send license' }));
+    expectRefused(
+      'Order reference',
+      'Use 1 to 100 letters, digits, spaces and - _ . / : only — no @, # or ! (trackers read them as references).',
+    );
+    expect(mintBodies(request)).toEqual([]);
+  });
+
   it('order: a subscription sends its end date, and the service refusing the licensee marks Licensee name', async () => {
     const { request } = stubZafClient({
       respond: async (options) => {

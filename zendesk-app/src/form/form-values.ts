@@ -138,7 +138,7 @@ function clientMessage(field: FieldName, policy: KnownPolicy, t: Translate): str
     case 'licenseeCompany':
       return t('error.text', { max: 200 });
     case 'orderRef':
-      return t('error.text', { max: 100 });
+      return t('error.orderRef');
     default:
       return t('error.required');
   }
