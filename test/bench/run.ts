@@ -17,6 +17,7 @@ import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { FIRST_SEED_TICKET, SEED_EMAILS, SEED_TICKETS, seedEmail, seedStore } from './seed.ts';
 import { sleep, startProcess, stopProcess } from './processes.ts';
 import { steadyLoad } from './steady-load.ts';
+import { runInstancesBench } from './instances-bench.ts';
 import { runUsageBench } from './usage-bench.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
@@ -371,6 +372,9 @@ await smtp.stop();
 
 // Usage check-ins and the usage report (usage_rps, report_1m_ms): a file of their own.
 await runUsageBench({ durationS: DURATION_S, connections: CONNECTIONS, print });
+
+// Three instances on one PostgreSQL: click-to-sent, a SIGKILL and restart, a 451 spell (instances_*).
+await runInstancesBench({ durationS: DURATION_S, print });
 
 const assets = path.join(REPO_ROOT, 'zendesk-app/dist/assets');
 if (fs.existsSync(assets)) {

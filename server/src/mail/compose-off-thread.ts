@@ -33,6 +33,14 @@ export class MailComposerThread {
 
   constructor(private readonly workerUrl: URL = COMPOSE_WORKER) {}
 
+  /**
+   * Starts the worker ahead of the first message: starting it (a thread, nodemailer loaded) took
+   * ~150 ms, which the first mints after a start waited for.
+   */
+  warm(): void {
+    if (!this.closed) this.started();
+  }
+
   compose(mail: OutgoingMail): Promise<ComposedMail> {
     if (this.closed) return Promise.reject(new MailDeliveryError('mailer closed', false));
     const id = this.nextId++;

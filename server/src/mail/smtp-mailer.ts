@@ -76,6 +76,7 @@ export class SmtpMailer implements Mailer {
 
   constructor(smtpUrl: string, composer = new MailComposerThread()) {
     this.composer = composer;
+    this.composer.warm();
     const url = new URL(smtpUrl);
     const fromUrl = shared.parseConnectionUrl(smtpUrl) as SMTPPool.Options;
     const options: SMTPPool.Options = { ...POOL_DEFAULTS, ...fromUrl, pool: true };
