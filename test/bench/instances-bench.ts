@@ -5,25 +5,17 @@
 // took the job), how soon after its restart the killed instance's licenses were emailed (its
 // leases are taken back at once, not after they run out), and that every stored license was
 // emailed — twice only where the mail server had taken the message as its instance was killed.
-import crypto from 'node:crypto';
 import pg from 'pg';
-import { APP_SECRET, LOOKUP_TOKEN, tempDir } from '../support/service.ts';
+import { tempDir } from '../support/service.ts';
 import { postgresAvailable, startPostgres } from '../support/postgres.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { type Proc, sleep, startProcess, stopProcess } from './processes.ts';
+import { benchAppToken, benchServiceEnv } from './service-env.ts';
 import { MINTDESK_BIN } from '../support/child-service.ts';
 
 type Print = (name: string, value: number, unit?: string) => void;
 
 const MINT_WAIT_MS = 4000;
-
-function appToken(n: number): string {
-  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  const claims = Buffer.from(JSON.stringify({ iat, exp: iat + 3600, sub: `bench-installation-${n % 3}`, n }));
-  const input = `${header}.${claims.toString('base64url')}`;
-  return `${input}.${crypto.createHmac('sha256', APP_SECRET).update(input).digest('base64url')}`;
-}
 
 interface Answer {
   licenseId?: string;
@@ -53,14 +45,8 @@ export async function runInstancesBench(options: { durationS: number; print: Pri
   };
   const dataDir = tempDir('mintdesk-bench-instances-');
   const env = (instance: number) => ({
-    DATABASE_URL: '',
+    ...benchServiceEnv(smtp.url),
     DATA_DIR: dataDir,
-    SMTP_URL: smtp.url,
-    APP_SECRET,
-    LOOKUP_TOKEN,
-    LOG_LEVEL: 'warn',
-    PREVIEW: '0',
-    RATE_LIMIT_APP_PER_MINUTE: '0',
     MINT_WAIT_MS: String(MINT_WAIT_MS),
     INSTANCE_ID: `bench-instance-${instance}`,
   });
@@ -84,7 +70,7 @@ export async function runInstancesBench(options: { durationS: number; print: Pri
     try {
       const response = await fetch(`${url}/api/v1/licenses`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${appToken(n)}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${benchAppToken(n, 3)}`, 'content-type': 'application/json' },
         body: JSON.stringify({
           agent: `agent${n % 12}`,
           userCount: 1 + (n % 50),

@@ -12,12 +12,13 @@ import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { builtSourcesStale } from '../../server/scripts/bundle-freshness.js';
 import { MINTDESK_BIN, REPO_ROOT } from '../support/child-service.ts';
-import { APP_SECRET, LOOKUP_TOKEN, tempDir } from '../support/service.ts';
+import { LOOKUP_TOKEN, tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';
 import { FIRST_SEED_TICKET, SEED_EMAILS, SEED_TICKETS, seedEmail, seedStore } from './seed.ts';
 import { sleep, startProcess, stopProcess } from './processes.ts';
 import { steadyLoad } from './steady-load.ts';
 import { runInstancesBench } from './instances-bench.ts';
+import { benchAppToken, benchServiceEnv } from './service-env.ts';
 import { runUsageBench } from './usage-bench.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
@@ -72,14 +73,8 @@ function load(options: autocannon.Options): Promise<autocannon.Result> {
 
 /** App tokens as the Zendesk proxy makes them (HS256 with APP_SECRET), one per request. */
 function tokenPool(size: number): string[] {
-  const secret = Buffer.from(APP_SECRET);
-  const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
   const iat = Math.floor(Date.now() / 1000);
-  return Array.from({ length: size }, (_, i) => {
-    const claims = { iat, exp: iat + 3600, sub: `bench-installation-${i % 7}`, n: i };
-    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    return `${input}.${crypto.createHmac('sha256', secret).update(input).digest('base64url')}`;
-  });
+  return Array.from({ length: size }, (_, i) => benchAppToken(i, 7, iat));
 }
 
 const TOKENS = tokenPool(Number(process.env.BENCH_TOKENS ?? 120_000));
@@ -165,15 +160,7 @@ print('load_avg_1m_start', loadAverage());
 
 const smtp = await new SmtpReceiver().start();
 const received = new Received(smtp);
-const env = {
-  SMTP_URL: smtp.url,
-  APP_SECRET,
-  LOOKUP_TOKEN,
-  LOG_LEVEL: 'warn',
-  PREVIEW: '0',
-  // Capacity, not policy: the per-caller rate limits would cap one installation at 600 a minute.
-  RATE_LIMIT_APP_PER_MINUTE: '0',
-};
+const env = benchServiceEnv(smtp.url);
 const dirs: string[] = [];
 
 // --- the bare baseline --------------------------------------------------------------------------
