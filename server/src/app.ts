@@ -18,6 +18,7 @@ import { notifyLicense } from './notify/notify-license.ts';
 import type { Notifier } from './notify/webhook-notifier.ts';
 import { securityHeaders } from './security-headers.ts';
 import { registerOpenApi } from './openapi/openapi.ts';
+import { zodSchemaController } from './openapi/zod-compilers.ts';
 import { Metrics } from './ops/metrics.ts';
 import { PeopleStore } from './people/people-store.ts';
 import { JobRunner } from './queue/job-runner.ts';
@@ -85,6 +86,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
         }),
     ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
     bodyLimit: BODY_LIMIT_BYTES,
+    schemaController: zodSchemaController,
     genReqId: () => crypto.randomUUID(),
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
@@ -99,6 +101,12 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
     clientErrorHandler: answerClientError,
   });
   const log = app.log;
+
+  const mailReady = cached(() => deps.mailer.check(), 10_000);
+  // Started now, while the rest of the app is built: a mail server may hold its greeting back
+  // (smtp-server waits 100 ms for early talkers, postscreen longer), and the first /readyz would
+  // wait for it after listening. A failure here is forgotten; /readyz asks again.
+  mailReady().catch(() => undefined);
 
   const metrics = new Metrics(() => deps.store.queueDepth(), deps.store.checkpoints);
   const syncDeps = { store: deps.store, tracker: deps.tracker, clock: deps.clock, log };
@@ -294,7 +302,7 @@ export async function buildApp(config: AppConfig, deps: Deps): Promise<FastifyIn
       signingKey: async () => {
         deps.keys.current();
       },
-      mail: cached(() => deps.mailer.check(), 10_000),
+      mail: mailReady,
     },
   });
 

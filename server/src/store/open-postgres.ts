@@ -1,5 +1,4 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
 import { migrateToLatest } from './migrations.ts';
 import type { OpenDatabase } from './open-database.ts';
 import type { Database } from './schema.ts';
@@ -13,6 +12,9 @@ const MIGRATION_LOCK = 727_274;
  * integers, so int8 values are read as numbers rather than strings.
  */
 export async function openPostgresDatabase(url: string): Promise<OpenDatabase> {
+  // Loaded here rather than at the top: in the bundle a static import would load it at every
+  // start, SQLite deployments included.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
