@@ -1,8 +1,8 @@
 import net from 'node:net';
 import nodemailer from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import shared from 'nodemailer/lib/shared/index.js';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import { MailComposerThread } from './compose-off-thread.ts';
 import { MailDeliveryError, type Mailer, type OutgoingMail } from './mailer.ts';
 
 /**
@@ -72,11 +72,8 @@ export class SmtpMailer implements Mailer {
   /** Connections of their own for first attempts someone waits for; the backlog queues elsewhere. */
   private readonly urgentTransport: nodemailer.Transporter;
   readonly description: string;
-  private readonly composer: MailComposerThread;
 
-  constructor(smtpUrl: string, composer = new MailComposerThread()) {
-    this.composer = composer;
-    this.composer.warm();
+  constructor(smtpUrl: string) {
     const url = new URL(smtpUrl);
     const fromUrl = shared.parseConnectionUrl(smtpUrl) as SMTPPool.Options;
     const options: SMTPPool.Options = { ...POOL_DEFAULTS, ...fromUrl, pool: true };
@@ -94,12 +91,13 @@ export class SmtpMailer implements Mailer {
   }
 
   async send(mail: OutgoingMail, options: { urgent?: boolean } = {}): Promise<void> {
-    // Built into one buffer first (on the composer's thread): the socket then gets the message in
-    // one write, not hundreds of small ones (each its own segment with Nagle off).
-    const { envelope, raw } = await this.composer.compose(mail);
     try {
+      // Built into one buffer first: the socket then gets the message in one write, not hundreds
+      // of small ones (each its own segment with Nagle off).
+      const node = new MailComposer(mail).compile();
+      const raw = await node.build();
       const transport = options.urgent ? this.urgentTransport : this.transport;
-      await transport.sendMail({ envelope, raw });
+      await transport.sendMail({ envelope: node.getEnvelope(), raw });
     } catch (error) {
       throw toDeliveryError(error as SmtpFailure);
     }
@@ -116,7 +114,6 @@ export class SmtpMailer implements Mailer {
   async close(): Promise<void> {
     this.transport.close();
     if (this.urgentTransport !== this.transport) this.urgentTransport.close();
-    await this.composer.close();
   }
 }
 
