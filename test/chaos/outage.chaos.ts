@@ -43,6 +43,8 @@ describe('the mail server goes away for a while under load', () => {
     const workers = Array.from({ length: WORKERS }, async () => {
       while (running) {
         const n = sequence++;
+        // The phase the mint was asked in: one asked before the outage may be answered after it began.
+        const askedIn = phase;
         const answer = await request<LicenseRecord>(`${service.url}/api/v1/licenses`, {
           token,
           body: { agent: 'outage', userCount: 1 + (n % 20), email: `o${n}@outage.example`, ticketId: n + 1 },
@@ -50,7 +52,7 @@ describe('the mail server goes away for a while under load', () => {
         if (answer.status === 201) {
           acknowledged.set(answer.body.license.id, {
             key: answer.body.license.key ?? '',
-            phase,
+            phase: askedIn,
             status: answer.body.delivery.status,
           });
         } else {
@@ -73,7 +75,7 @@ describe('the mail server goes away for a while under load', () => {
     const during = [...acknowledged.values()].filter((entry) => entry.phase === 'during');
     expect(failures).toEqual([]);
     expect(during.length).toBeGreaterThan(10);
-    expect(during.every((entry) => entry.status === 'queued')).toBe(true);
+    expect(during.filter((entry) => entry.status !== 'queued').map((entry) => entry.status)).toEqual([]);
 
     // Everything queued during the outage arrives once the server is back.
     // Sends cut by the outage may sit out nodemailer's 30 s socket timeout before their retry.
