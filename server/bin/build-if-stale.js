@@ -1,18 +1,16 @@
 #!/usr/bin/env node
 // `npm start`: builds what is out of date, then `npm start` hands over to `mintdesk serve`.
 // - the sidebar app, when its sources are newer than `zendesk-app/dist` (a rebuild ~5 s);
-// - the service bundle `server/dist/mintdesk.js`, when server/src or shared/src is newer (~0.2 s).
+// - the service bundle `server/dist/mintdesk.js`, when what it is built from is newer (~0.3 s).
 // Each check stats the source trees, a few milliseconds.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtSourcesStale } from '../scripts/bundle-freshness.js';
+import { builtSourcesStale, staleInput } from '../scripts/build-freshness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const appDist = path.join(root, 'zendesk-app/dist');
 // Everything the app build reads: the app, the shared schemas it bundles, and the installed packages.
-const appInputs = [
+const APP_INPUTS = [
   'zendesk-app/src',
   'zendesk-app/public',
   'zendesk-app/translations',
@@ -26,47 +24,27 @@ const appInputs = [
   'package-lock.json',
 ];
 
-/** The newest (or, with `oldest`, the oldest) modification time of the files under `file`. */
-function mtime(file, oldest = false) {
-  let stat;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    return undefined;
+/** Builds `workspace` when `stale` says it is out of date (see `staleInput`), or says it is current. */
+function buildIfStale(workspace, what, built, stale, checkedS) {
+  const What = `${what[0].toUpperCase()}${what.slice(1)}`;
+  if (stale === undefined) {
+    process.stdout.write(`${What} in ${built} is up to date (checked in ${checkedS} s).\n`);
+    return;
   }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let found;
-  for (const name of fs.readdirSync(file)) {
-    const time = mtime(path.join(file, name), oldest);
-    if (time !== undefined && (found === undefined || (oldest ? time < found : time > found))) found = time;
-  }
-  return found;
-}
-
-function runBuild(workspace, what, why) {
   const started = performance.now();
-  process.stdout.write(`Building ${what} (${why})…\n`);
+  process.stdout.write(`Building ${what} (${stale === 'not built' ? 'not built yet' : `${stale} changed`})…\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, ['run', 'build', '--workspace', workspace, '--if-present'], {
     cwd: root,
     stdio: 'inherit',
   });
   if (result.status !== 0) process.exit(result.status ?? 1);
-  process.stdout.write(
-    `${what[0].toUpperCase()}${what.slice(1)} built in ${((performance.now() - started) / 1000).toFixed(2)} s.\n`,
-  );
+  process.stdout.write(`${What} built in ${((performance.now() - started) / 1000).toFixed(2)} s.\n`);
 }
 
 const started = performance.now();
-const appBuilt = mtime(appDist, true);
-const newestAppInput = Math.max(...appInputs.map((input) => mtime(path.join(root, input)) ?? 0));
-const serverStale = builtSourcesStale(path.join(root, 'server/dist/mintdesk.js'));
-const checked = ((performance.now() - started) / 1000).toFixed(2);
-
-if (appBuilt !== undefined && appBuilt >= newestAppInput)
-  process.stdout.write(`Sidebar app in zendesk-app/dist is up to date (checked in ${checked} s).\n`);
-else runBuild('zendesk-app', 'the sidebar app', appBuilt === undefined ? 'not built yet' : 'sources changed');
-
-if (serverStale === undefined)
-  process.stdout.write(`Service bundle server/dist/mintdesk.js is up to date (checked in ${checked} s).\n`);
-else runBuild('server', 'the service bundle', serverStale === 'not built' ? 'not built yet' : `${serverStale} changed`);
+const appStale = staleInput(path.join(root, 'zendesk-app/dist'), APP_INPUTS, root);
+const bundleStale = builtSourcesStale(path.join(root, 'server/dist/mintdesk.js'), root);
+const checkedS = ((performance.now() - started) / 1000).toFixed(2);
+buildIfStale('zendesk-app', 'the sidebar app', 'zendesk-app/dist', appStale, checkedS);
+buildIfStale('server', 'the service bundle', 'server/dist/mintdesk.js', bundleStale, checkedS);

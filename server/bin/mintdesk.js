@@ -4,7 +4,7 @@
 // edited tree still runs what it says (slower to start) and says so.
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { builtSourcesStale } from '../scripts/bundle-freshness.js';
+import { builtSourcesStale } from '../scripts/build-freshness.js';
 
 // V8's compiled code for the bundle and the packages it loads, kept across starts (Node's cache
 // folder in the temp dir, or NODE_COMPILE_CACHE): a restart skips compiling what has not changed.

@@ -10,6 +10,5 @@ export type SecurityHeaders = (request: IncomingMessage, response: ServerRespons
  * `content-security-policy` through `reply.header` still overrides them.
  */
 export function securityHeaders(options: HelmetOptions): SecurityHeaders {
-  const middleware = helmet(options);
-  return (request, response, done) => middleware(request, response, done);
+  return helmet(options);
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import { builtSourcesStale } from '../../server/scripts/bundle-freshness.js';
+import { builtSourcesStale } from '../../server/scripts/build-freshness.js';
 import { MINTDESK_BIN, REPO_ROOT } from '../support/child-service.ts';
 import { LOOKUP_TOKEN, tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';

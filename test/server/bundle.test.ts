@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtSourcesStale } from '../../server/scripts/bundle-freshness.js';
+import { builtSourcesStale } from '../../server/scripts/build-freshness.js';
 import { REPO_ROOT } from '../support/child-service.ts';
 import { APP_SECRET, tempDir } from '../support/service.ts';
 import { SmtpReceiver } from '../support/smtp-receiver.ts';

@@ -86,15 +86,18 @@ function signedWithTheSecret(error: unknown): boolean {
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest();
 
-/** Constant-time comparison that does not leak the secret's length either. */
-export function secretsEqual(candidate: string, secret: string): boolean {
-  return crypto.timingSafeEqual(sha256(candidate), sha256(secret));
-}
-
-/** `secretsEqual` against one secret, its digest taken once instead of on every request. */
+/**
+ * Constant-time comparison against one secret that does not leak its length either; the secret's
+ * digest is taken once, not on every request.
+ */
 export function secretMatcher(secret: string): (candidate: string) => boolean {
   const digest = sha256(secret);
   return (candidate) => crypto.timingSafeEqual(sha256(candidate), digest);
+}
+
+/** `secretMatcher` for a single comparison. */
+export function secretsEqual(candidate: string, secret: string): boolean {
+  return secretMatcher(secret)(candidate);
 }
 
 /**
